@@ -1,0 +1,320 @@
+"""Parse and validate ``bridge.conf`` into frozen settings, once, at start.
+
+Every error names the section, the key, what was expected and what was found,
+so an operator can fix the file without reading the code.  Secret values never
+appear in an error message.
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+import attrs
+
+T = TypeVar("T")
+
+PROFILES = ("unix", "ad", "edirectory")
+GROUP_KINDS = ("team", "plan", "location", "all")
+USERNAME_RULES = ("email", "email_localpart", "member_id")
+SERVICE_PREFIX = "service."
+
+# CSV column names of the member export, keyed by the member field they feed.
+DEFAULT_COLUMNS = {
+    "member_id": "Member ID",
+    "full_name": "Full Name",
+    "email": "Email",
+    "company": "Company",
+    "team": "Team",
+    "plan": "Plan",
+    "location": "Location",
+    "card": "Access Card",
+    "pin": "PIN",
+    "status": "Status",
+    "password_hash": "Password Hash",
+}
+
+
+class ConfigError(ValueError):
+    """The configuration file is missing, unreadable or holds a bad value."""
+
+
+@attrs.frozen
+class ServerSettings:
+    bind_address: str = "127.0.0.1"
+    ldap_port: int = 10389
+
+
+@attrs.frozen
+class DirectorySettings:
+    base_dn: str = "dc=example,dc=com"
+    profile: str = "unix"
+    include_cancelled: bool = False
+    group_kinds: tuple[str, ...] = GROUP_KINDS
+    all_members_group: str = "all-members"
+    username_from: str = "email"
+    home_directory: str = "/home/{username}"
+    login_shell: str = "/bin/false"
+    uid_number_base: int = 10000
+    gid_number_base: int = 10000
+
+
+@attrs.frozen
+class SourceSettings:
+    type: str = "file"
+    path: Path = Path("members.csv")
+    encoding: str = "utf-8-sig"
+    columns: dict[str, str] = attrs.field(factory=lambda: dict(DEFAULT_COLUMNS))
+    active_statuses: tuple[str, ...] = ("active",)
+    team_separator: str = ";"
+
+
+@attrs.frozen
+class ServiceAccount:
+    """A non-member account that may read the whole tree (PaperCut's bind DN)."""
+
+    name: str
+    password: str = attrs.field(repr=False)
+
+
+@attrs.frozen
+class LoggingSettings:
+    level: str = "info"
+    format: str = "text"
+
+
+@attrs.frozen
+class Settings:
+    server: ServerSettings
+    directory: DirectorySettings
+    source: SourceSettings
+    services: tuple[ServiceAccount, ...]
+    logging: LoggingSettings
+    path: Path
+
+
+class _Section:
+    """Typed reads from one section, remembering which keys were used."""
+
+    def __init__(self, parser: configparser.ConfigParser, name: str) -> None:
+        self.name = name
+        self._values = dict(parser[name]) if parser.has_section(name) else {}
+        self._used: set[str] = set()
+
+    def has(self, key: str) -> bool:
+        return key in self._values
+
+    def text(self, key: str, default: str) -> str:
+        self._used.add(key)
+        return self._values.get(key, default).strip()
+
+    def secret(self, key: str) -> str | None:
+        """Read a secret from ``key``, ``key_file`` or ``key_env``."""
+        for variant in (key, key + "_file", key + "_env"):
+            self._used.add(variant)
+        if key in self._values:
+            return self._values[key].strip()
+        if key + "_file" in self._values:
+            return self._read_secret_file(key + "_file")
+        if key + "_env" in self._values:
+            return self._read_secret_env(key + "_env")
+        return None
+
+    def _read_secret_file(self, key: str) -> str:
+        path = Path(self._values[key].strip())
+        try:
+            return path.read_text(encoding="utf-8").strip()
+        except OSError as e:
+            self.fail(key, "a readable file", f"{path} ({e.strerror})")
+        raise AssertionError("unreachable")
+
+    def _read_secret_env(self, key: str) -> str:
+        name = self._values[key].strip()
+        if name not in os.environ:
+            self.fail(key, "the name of a set environment variable", repr(name))
+        return os.environ[name]
+
+    def parse(self, key: str, default: T, convert: Callable[[str], T], want: str) -> T:
+        self._used.add(key)
+        if key not in self._values:
+            return default
+        raw = self._values[key].strip()
+        try:
+            return convert(raw)
+        except ValueError:
+            self.fail(key, want, repr(raw))
+        raise AssertionError("unreachable")
+
+    def integer(self, key: str, default: int, low: int, high: int) -> int:
+        def convert(raw: str) -> int:
+            value = int(raw)
+            if not low <= value <= high:
+                raise ValueError(raw)
+            return value
+
+        return self.parse(key, default, convert, f"an integer from {low} to {high}")
+
+    def boolean(self, key: str, default: bool) -> bool:
+        words = {"true": True, "yes": True, "on": True, "1": True}
+        words.update({"false": False, "no": False, "off": False, "0": False})
+
+        def convert(raw: str) -> bool:
+            return words[raw.lower()] if raw.lower() in words else _bad(raw)
+
+        return self.parse(key, default, convert, "true or false")
+
+    def choice(self, key: str, default: str, allowed: tuple[str, ...]) -> str:
+        def convert(raw: str) -> str:
+            return raw.lower() if raw.lower() in allowed else _bad(raw)
+
+        return self.parse(key, default, convert, "one of " + ", ".join(allowed))
+
+    def words(self, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
+        def convert(raw: str) -> tuple[str, ...]:
+            return tuple(w.strip() for w in raw.split(",") if w.strip())
+
+        return self.parse(key, default, convert, "a comma-separated list")
+
+    def fail(self, key: str, expected: str, found: str) -> None:
+        raise ConfigError(
+            f"[{self.name}] {key}: expected {expected}, found {found}"
+        )
+
+    def check_unknown(self) -> None:
+        unknown = sorted(set(self._values) - self._used)
+        if unknown:
+            raise ConfigError(
+                f"[{self.name}]: unknown key(s) {', '.join(unknown)}"
+            )
+
+
+def _bad(raw: str) -> T:  # type: ignore[type-var]
+    raise ValueError(raw)
+
+
+def load(path: str | os.PathLike[str]) -> Settings:
+    """Read and validate the config file at ``path``; raise ConfigError."""
+    config_path = Path(path).absolute()
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        with config_path.open(encoding="utf-8") as f:
+            parser.read_file(f)
+    except OSError as e:
+        raise ConfigError(f"cannot read config file {config_path}: {e.strerror}")
+    except configparser.Error as e:
+        raise ConfigError(f"config file {config_path} is not valid INI: {e}")
+
+    return parse(parser, config_path)
+
+
+def parse(parser: configparser.ConfigParser, config_path: Path) -> Settings:
+    """Build Settings from an already-read parser; raise ConfigError."""
+    _check_sections(parser)
+    sections = {
+        name: _Section(parser, name)
+        for name in ("server", "directory", "source", "logging")
+    }
+
+    settings = Settings(
+        server=_server(sections["server"]),
+        directory=_directory(sections["directory"]),
+        source=_source(sections["source"], config_path.parent),
+        services=_services(parser),
+        logging=_logging(sections["logging"]),
+        path=config_path,
+    )
+
+    for section in sections.values():
+        section.check_unknown()
+    return settings
+
+
+def _check_sections(parser: configparser.ConfigParser) -> None:
+    known = {"server", "directory", "source", "logging"}
+    for name in parser.sections():
+        if name not in known and not name.startswith(SERVICE_PREFIX):
+            raise ConfigError(
+                f"[{name}]: unknown section; expected one of "
+                f"{', '.join(sorted(known))} or [service.<name>]"
+            )
+
+
+def _server(s: _Section) -> ServerSettings:
+    return ServerSettings(
+        bind_address=s.text("bind_address", "127.0.0.1"),
+        ldap_port=s.integer("ldap_port", 10389, 1, 65535),
+    )
+
+
+def _directory(s: _Section) -> DirectorySettings:
+    base_dn = s.text("base_dn", "dc=example,dc=com")
+    if "=" not in base_dn:
+        s.fail("base_dn", "a DN such as dc=example,dc=com", repr(base_dn))
+
+    kinds = s.words("groups", GROUP_KINDS)
+    for kind in kinds:
+        if kind not in GROUP_KINDS:
+            s.fail("groups", "a list drawn from " + ", ".join(GROUP_KINDS), kind)
+
+    return DirectorySettings(
+        base_dn=base_dn,
+        profile=s.choice("profile", "unix", PROFILES),
+        include_cancelled=s.boolean("include_cancelled", False),
+        group_kinds=kinds,
+        all_members_group=s.text("all_members_group", "all-members"),
+        username_from=s.choice("username_from", "email", USERNAME_RULES),
+        home_directory=s.text("home_directory", "/home/{username}"),
+        login_shell=s.text("login_shell", "/bin/false"),
+        uid_number_base=s.integer("uid_number_base", 10000, 1, 2**31 - 2**24),
+        gid_number_base=s.integer("gid_number_base", 10000, 1, 2**31 - 2**24),
+    )
+
+
+def _source(s: _Section, config_dir: Path) -> SourceSettings:
+    source_type = s.choice("type", "file", ("file",))
+    raw_path = s.text("path", "")
+    if not raw_path:
+        s.fail("path", "the path of a member export (CSV)", "nothing")
+    path = Path(raw_path)
+    if not path.is_absolute():
+        path = config_dir / path
+
+    columns = {
+        field: s.text("column_" + field, default)
+        for field, default in DEFAULT_COLUMNS.items()
+    }
+    statuses = s.words("active_statuses", ("Active",))
+    return SourceSettings(
+        type=source_type,
+        path=path,
+        encoding=s.text("encoding", "utf-8-sig"),
+        columns=columns,
+        active_statuses=tuple(x.lower() for x in statuses),
+        team_separator=s.text("team_separator", ";"),
+    )
+
+
+def _services(parser: configparser.ConfigParser) -> tuple[ServiceAccount, ...]:
+    accounts = []
+    for name in parser.sections():
+        if not name.startswith(SERVICE_PREFIX):
+            continue
+
+        section = _Section(parser, name)
+        account_name = name[len(SERVICE_PREFIX) :]
+        password = section.secret("password")
+        if not password:
+            section.fail("password", "a non-empty password", "nothing")
+        section.check_unknown()
+        accounts.append(ServiceAccount(name=account_name, password=password or ""))
+    return tuple(accounts)
+
+
+def _logging(s: _Section) -> LoggingSettings:
+    return LoggingSettings(
+        level=s.choice("level", "info", ("debug", "info", "warn", "error")),
+        format=s.choice("format", "text", ("text", "json")),
+    )

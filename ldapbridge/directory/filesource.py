@@ -1,0 +1,69 @@
+"""The file source: a member export in CSV, as most platforms can produce."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import attrs
+
+from ldapbridge.config import SourceSettings
+from ldapbridge.directory.model import MemberRecord
+from ldapbridge.directory.sources import SourceError
+
+# Columns the file must have; the rest may be missing from an export.
+REQUIRED_FIELDS = ("member_id", "full_name", "email")
+
+
+@attrs.define
+class CsvFileSource:
+    """Read members from a CSV export whose column names come from config."""
+
+    settings: SourceSettings
+    name: str = "file"
+
+    @property
+    def path(self) -> Path:
+        return self.settings.path
+
+    def fetch(self) -> list[MemberRecord]:
+        try:
+            with self.path.open(encoding=self.settings.encoding, newline="") as f:
+                reader = csv.DictReader(f)
+                self._check_header(reader.fieldnames or [])
+                return [self._record(row) for row in reader]
+        except OSError as e:
+            raise SourceError(f"cannot read member file {self.path}: {e.strerror}")
+        except (UnicodeDecodeError, csv.Error) as e:
+            raise SourceError(f"member file {self.path} is not valid CSV: {e}")
+
+    def _check_header(self, header: Iterable[str]) -> None:
+        present = set(header)
+        columns = self.settings.columns
+        missing = [columns[f] for f in REQUIRED_FIELDS if columns[f] not in present]
+        if missing:
+            raise SourceError(
+                f"member file {self.path} lacks column(s) {', '.join(missing)}; "
+                f"its header is: {', '.join(header)}"
+            )
+
+    def _record(self, row: Mapping[str, str | None]) -> MemberRecord:
+        def cell(field: str) -> str:
+            return (row.get(self.settings.columns[field]) or "").strip()
+
+        teams = cell("team").split(self.settings.team_separator)
+        status = cell("status").lower()
+        return MemberRecord(
+            member_id=cell("member_id"),
+            full_name=cell("full_name"),
+            email=cell("email"),
+            company=cell("company"),
+            teams=tuple(t.strip() for t in teams if t.strip()),
+            plan=cell("plan"),
+            location=cell("location"),
+            card=cell("card"),
+            pin=cell("pin"),
+            active=not status or status in self.settings.active_statuses,
+            password_hash=cell("password_hash"),
+        )

@@ -1,0 +1,220 @@
+"""Turn source records into a validated, immutable Snapshot.
+
+Normalisation happens here, once: usernames are lowercased, bad records are
+skipped with a reason, and numeric ids are assigned so that the same member
+keeps the same uidNumber from one snapshot to the next.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections import defaultdict
+from collections.abc import Iterable
+
+from ldapbridge.config import DirectorySettings
+from ldapbridge.directory.model import (
+    Group,
+    Member,
+    MemberRecord,
+    SkippedRecord,
+    Snapshot,
+)
+
+# Ids are spread over this many numbers above the configured base.
+ID_SPAN = 2**24
+
+GROUP_KIND_ORDER = ("all", "team", "plan", "location")
+
+
+def build_snapshot(
+    records: Iterable[MemberRecord], settings: DirectorySettings
+) -> Snapshot:
+    """Validate ``records`` and build the snapshot the directory will serve."""
+    skipped: list[SkippedRecord] = []
+    chosen = _choose_records(records, settings, skipped)
+
+    uid_numbers = _stable_numbers(
+        [(r.member_id, u) for u, r in chosen], settings.uid_number_base
+    )
+    members = tuple(
+        _member(record, username, uid_numbers[username])
+        for username, record in sorted(chosen)
+    )
+
+    return Snapshot(
+        members=members,
+        groups=_groups(members, settings),
+        skipped=tuple(skipped),
+    )
+
+
+def _choose_records(
+    records: Iterable[MemberRecord],
+    settings: DirectorySettings,
+    skipped: list[SkippedRecord],
+) -> list[tuple[str, MemberRecord]]:
+    """Pick the records to publish, each with its username.
+
+    Records are visited in member-id order so that, of two records claiming one
+    username, the same one wins on every refresh.
+    """
+    owners: dict[str, MemberRecord] = {}
+    for record in sorted(records, key=lambda r: r.member_id):
+        if not record.active and not settings.include_cancelled:
+            continue
+
+        username, problem = _username(record, settings.username_from)
+        if problem:
+            skipped.append(SkippedRecord(record.member_id or "(no id)", problem))
+            continue
+        if username in owners:
+            first = owners[username].member_id
+            reason = f"username {username!r} already belongs to member {first}"
+            skipped.append(SkippedRecord(record.member_id, reason))
+            continue
+        owners[username] = record
+    return list(owners.items())
+
+
+def _username(record: MemberRecord, rule: str) -> tuple[str, str]:
+    """Return (username, "") or ("", reason the record cannot have one)."""
+    if not record.member_id:
+        return "", "no member id"
+
+    email = record.email.strip().lower()
+    if rule == "member_id":
+        candidate = record.member_id.strip().lower()
+    elif not email:
+        return "", "no email address"
+    elif "@" not in email:
+        return "", f"email {record.email!r} has no @"
+    elif rule == "email_localpart":
+        candidate = email.split("@", 1)[0]
+    else:
+        candidate = email
+
+    if any(ord(c) < 32 for c in candidate):
+        return "", "username holds control characters"
+    return candidate, ""
+
+
+def _member(record: MemberRecord, username: str, uid_number: int) -> Member:
+    given, surname = split_name(record.full_name)
+    return Member(
+        username=username,
+        member_id=record.member_id,
+        full_name=record.full_name or username,
+        given_name=given,
+        surname=surname or username,
+        email=record.email.strip(),
+        company=record.company,
+        teams=record.teams,
+        plan=record.plan,
+        location=record.location,
+        card=record.card,
+        pin=record.pin,
+        active=record.active,
+        uid_number=uid_number,
+        password_hash=record.password_hash,
+    )
+
+
+def split_name(full_name: str) -> tuple[str, str]:
+    """Split a display name into (given name, surname).
+
+    "Family, Given" is the comma convention of many exports; otherwise the last
+    word is the surname.
+    """
+    name = " ".join(full_name.split())
+    if "," in name:
+        surname, given = (part.strip() for part in name.split(",", 1))
+        return given, surname
+    if " " not in name:
+        return "", name
+    given, surname = name.rsplit(" ", 1)
+    return given, surname
+
+
+def _stable_numbers(keys: list[tuple[str, str]], base: int) -> dict[str, int]:
+    """Give each (stable id, name) pair a number derived from its stable id.
+
+    Hashing rather than counting keeps a member's number when others join or
+    leave; a rare clash takes the next free number, in stable-id order.
+    """
+    taken: set[int] = set()
+    numbers: dict[str, int] = {}
+    for stable_id, name in sorted(keys):
+        offset = zlib.crc32(stable_id.encode("utf-8")) % ID_SPAN
+        while base + offset in taken:
+            offset = (offset + 1) % ID_SPAN
+        taken.add(base + offset)
+        numbers[name] = base + offset
+    return numbers
+
+
+def _groups(members: tuple[Member, ...], settings: DirectorySettings) -> tuple[
+    Group, ...
+]:
+    """Build one group per team, plan and location, and one of everyone."""
+    by_kind = _memberships(members, settings)
+
+    names = _unique_group_names(by_kind)
+    gid_numbers = _stable_numbers(
+        [(f"{kind}:{label}", names[kind, label]) for kind, label in names],
+        settings.gid_number_base,
+    )
+
+    groups = [
+        Group(
+            name=names[kind, label],
+            kind=kind,
+            gid_number=gid_numbers[names[kind, label]],
+            usernames=tuple(sorted(usernames)),
+        )
+        for kind in GROUP_KIND_ORDER
+        for label, usernames in sorted(by_kind[kind].items())
+    ]
+    return tuple(sorted(groups, key=lambda g: g.name.lower()))
+
+
+def _memberships(
+    members: tuple[Member, ...], settings: DirectorySettings
+) -> dict[str, dict[str, set[str]]]:
+    """Map group kind -> group label -> usernames, for the enabled kinds."""
+    by_kind: dict[str, dict[str, set[str]]] = {k: defaultdict(set) for k in
+                                                 GROUP_KIND_ORDER}
+    enabled = set(settings.group_kinds)
+    for m in members:
+        labels = {
+            "all": [settings.all_members_group],
+            "team": list(m.teams),
+            "plan": [m.plan],
+            "location": [m.location],
+        }
+        for kind, values in labels.items():
+            if kind not in enabled:
+                continue
+            for label in values:
+                if label:
+                    by_kind[kind][label].add(m.username)
+    return by_kind
+
+
+def _unique_group_names(
+    by_kind: dict[str, dict[str, set[str]]],
+) -> dict[tuple[str, str], str]:
+    """Name each group by its label; a label used by two kinds gets its kind.
+
+    Group names compare case-insensitively, as PaperCut does.
+    """
+    kinds_of_label: dict[str, set[str]] = defaultdict(set)
+    for kind, labels in by_kind.items():
+        for label in labels:
+            kinds_of_label[label.lower()].add(kind)
+
+    names = {}
+    for kind, labels in by_kind.items():
+        for label in labels:
+            shared = len(kinds_of_label[label.lower()]) > 1
+            names[kind, label] = f"{label} ({kind})" if shared else label
+    return names

@@ -1,0 +1,96 @@
+"""Simple bind (RFC 4513 5.1): who the client is, and whether to believe it.
+
+Every refusal of credentials is invalidCredentials (49) with one message, so
+that an unknown DN and a wrong password look alike; the log keeps the reason.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+from twisted.internet import defer, threads
+
+from ldapbridge.directory.passwords import PasswordChecker, verify_secret
+from ldapbridge.ldap import dn, results
+from ldapbridge.ldap.results import LDAPError
+from ldapbridge.ldap.tree import DirectoryTree, Identity
+
+# Checked when the DN is unknown, so a miss costs as long as a wrong password.
+_DUMMY_HASH = "$2b$10$2OKQzhZK7HwStZm7YYMk4OG3Msz7ZfUQezQLl/OYBT8.9L7Lpu16u"
+
+
+@attrs.frozen
+class BindOutcome:
+    code: int
+    message: str
+    reason: str
+    identity: Identity | None = None
+
+
+def _refused(reason: str) -> BindOutcome:
+    return BindOutcome(results.INVALID_CREDENTIALS, results.BAD_CREDENTIALS, reason)
+
+
+@defer.inlineCallbacks
+def authenticate(tree: DirectoryTree, checker: PasswordChecker, request: Any) -> Any:
+    """Decide a bind request; fires with a BindOutcome.
+
+    Raises LDAPError for a bad version or SASL, InvalidDN for a malformed DN,
+    PasswordCheckUnavailable when a platform cannot be asked.
+    """
+    if request.version != 3:
+        raise LDAPError(results.PROTOCOL_ERROR, "only LDAP version 3 is supported")
+    if request.sasl:
+        raise LDAPError(
+            results.AUTH_METHOD_NOT_SUPPORTED, "only simple bind is supported"
+        )
+
+    bind_dn = _text(request.dn)
+    password = _text(request.auth)
+    if not bind_dn and not password:
+        return BindOutcome(results.SUCCESS, "", "anonymous")
+    if not password:
+        # An empty password is an unauthenticated bind (RFC 4513 5.1.2):
+        # never a login, whatever the DN.
+        return BindOutcome(
+            results.UNWILLING_TO_PERFORM,
+            "unauthenticated bind (a DN with no password) is not allowed",
+            "empty_password",
+        )
+    if not bind_dn:
+        return _refused("password_without_dn")
+
+    identity = tree.identity(dn.normalize(bind_dn))
+    accepted, reason = yield threads.deferToThread(
+        _check, identity, checker, password
+    )
+    if not accepted:
+        return _refused(reason)
+    return BindOutcome(results.SUCCESS, "", reason, identity)
+
+
+def _check(
+    identity: Identity | None, checker: PasswordChecker, password: str
+) -> tuple[bool, str]:
+    """Blocking: verify the password for ``identity``; (accepted, reason)."""
+    if identity is None:
+        verify_secret(password, _DUMMY_HASH)
+        return False, "unknown_dn"
+    if identity.service is not None:
+        ok = verify_secret(password, identity.service.password)
+        return ok, "service" if ok else "wrong_password"
+
+    member = identity.member
+    assert member is not None
+    if not member.active:
+        return False, "inactive_member"
+    if checker.check(member, password):
+        return True, "member"
+    return False, "wrong_password"
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return "" if value is None else str(value)

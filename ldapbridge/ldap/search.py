@@ -1,0 +1,114 @@
+"""A search request, read once from ldaptor's decoded form into plain values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from ldapbridge.ldap import dn, filters
+from ldapbridge.ldap.controls import PagedRequest, RequestControls
+from ldapbridge.ldap.entry import Entry
+from ldapbridge.ldap.results import PROTOCOL_ERROR, LDAPError
+from ldapbridge.ldap.tree import SCOPE_BASE, SCOPE_SUB
+
+NO_ATTRIBUTES = "1.1"
+
+
+@attrs.frozen
+class Selection:
+    """Which attributes each returned entry carries (RFC 4511 4.5.1.8)."""
+
+    all_user: bool = True
+    all_operational: bool = False
+    names: tuple[str, ...] = ()
+    types_only: bool = False
+
+    @classmethod
+    def from_request(cls, requested: list[Any], types_only: bool) -> Selection:
+        names = [_attribute_name(a) for a in requested]
+        explicit = tuple(n for n in names if n not in ("*", "+", NO_ATTRIBUTES))
+        return cls(
+            all_user="*" in names or not names,
+            all_operational="+" in names,
+            names=explicit,
+            types_only=types_only,
+        )
+
+    @property
+    def is_default(self) -> bool:
+        return self.all_user and not (
+            self.all_operational or self.names or self.types_only
+        )
+
+    def attributes(self, entry: Entry) -> list[str]:
+        chosen = list(entry.user_attributes()) if self.all_user else []
+        if self.all_operational:
+            chosen.extend(entry.operational_attributes())
+        chosen.extend(n for n in self.names if n in entry.values and n not in chosen)
+        return chosen
+
+    def encode(self, entry: Entry) -> bytes:
+        if self.is_default:
+            return entry.encode_default()
+        return entry.encode(self.attributes(entry), self.types_only)
+
+
+def _attribute_name(raw: Any) -> str:
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+    # Options such as ";binary" do not change which values exist here.
+    return text.split(";", 1)[0].strip().lower()
+
+
+@attrs.frozen
+class SearchRequest:
+    base_dn: str
+    base_ndn: str
+    scope: int
+    filter: filters.Node
+    size_limit: int
+    selection: Selection
+    paged: PagedRequest | None
+
+    @classmethod
+    def from_ldaptor(cls, request: Any, ctrls: RequestControls) -> SearchRequest:
+        """Read ldaptor's request; raise InvalidDN, FilterError or LDAPError."""
+        base_dn = _decode(request.baseObject)
+        if request.scope not in (0, 1, 2) and request.scope != 3:
+            raise LDAPError(PROTOCOL_ERROR, f"unknown scope {request.scope}")
+        # Scope 3 (subordinates, an OpenLDAP extension) is a subtree search
+        # without its base; the base here is never a member, so sub is close.
+        scope = SCOPE_SUB if request.scope == 3 else request.scope
+        return cls(
+            base_dn=base_dn,
+            base_ndn=dn.normalize(base_dn),
+            scope=scope,
+            filter=filters.convert(request.filter),
+            size_limit=max(0, request.sizeLimit),
+            selection=Selection.from_request(
+                request.attributes, bool(request.typesOnly)
+            ),
+            paged=ctrls.paged,
+        )
+
+    def is_root_dse(self) -> bool:
+        return self.base_ndn == "" and self.scope == SCOPE_BASE
+
+    def identity_key(self) -> tuple[Any, ...]:
+        """What must stay the same across the pages of one paged search."""
+        return (
+            self.base_ndn,
+            self.scope,
+            filters.to_text(self.filter),
+            self.selection,
+            self.size_limit,
+        )
+
+
+def _decode(value: Any) -> str:
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            raise dn.InvalidDN("base DN is not valid UTF-8") from None
+    return str(value)

@@ -1,0 +1,262 @@
+"""The directory information tree built from one snapshot.
+
+Built once per snapshot, then only read: entries sit in depth-first order so
+that every subtree is a contiguous range, and equality indexes answer the
+lookups PaperCut makes (by username, mail, card, group membership) without a
+scan.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+import attrs
+
+from ldapbridge import __version__
+from ldapbridge.config import ServiceAccount
+from ldapbridge.directory.model import Member, Snapshot
+from ldapbridge.ldap import dn, filters, oids, schema
+from ldapbridge.ldap.entry import Entry
+from ldapbridge.ldap.profiles import UnixProfile
+
+SCOPE_BASE, SCOPE_ONE, SCOPE_SUB = 0, 1, 2
+
+
+# Attributes with an equality index: the ones searched by value.
+INDEXED = frozenset(
+    {
+        "objectclass",
+        "uid",
+        "cn",
+        "mail",
+        "employeenumber",
+        "memberuid",
+        "member",
+        "memberof",
+        "uidnumber",
+        "gidnumber",
+        "samaccountname",
+        "userprincipalname",
+        "pager",
+    }
+)
+
+
+class NoSuchEntry(LookupError):
+    """The search base is not in the tree; becomes noSuchObject (32)."""
+
+
+@attrs.define
+class Identity:
+    """Who an entry may authenticate as: a member or a service account."""
+
+    ndn: str
+    member: Member | None = None
+    service: ServiceAccount | None = attrs.field(default=None, repr=False)
+
+
+class DirectoryTree:
+    """Entries of one snapshot, with subtree ranges and equality indexes."""
+
+    def __init__(
+        self,
+        entries: Sequence[Entry],
+        identities: Iterable[Identity],
+        root_dse: Entry,
+    ) -> None:
+        self.root_dse = root_dse
+        self.entries = list(entries)
+        self.position = {e.ndn: i for i, e in enumerate(self.entries)}
+        self.subtree_end = _subtree_ends(self.entries)
+        self.index = _build_index(self.entries)
+        self.identities = {i.ndn: i for i in identities}
+        self.base_ndn = self.entries[0].ndn if self.entries else ""
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def lookup(self, ndn: str) -> Entry | None:
+        position = self.position.get(ndn)
+        return None if position is None else self.entries[position]
+
+    def identity(self, ndn: str) -> Identity | None:
+        return self.identities.get(ndn)
+
+    def root_dse_search(self, node: filters.Node) -> list[Entry]:
+        return [self.root_dse] if filters.evaluate(node, self.root_dse) else []
+
+    def search(self, base_ndn: str, scope: int, node: filters.Node) -> list[Entry]:
+        """Entries in scope of ``base_ndn`` that ``node`` makes True.
+
+        Raises NoSuchEntry when the base is not in the tree.
+        """
+        start, end = self._scope_range(base_ndn, scope)
+        candidates = self._candidates(node)
+        if candidates is None:
+            positions: Iterable[int] = range(start, end)
+        else:
+            positions = sorted(p for p in candidates if start <= p < end)
+
+        base_parent = base_ndn if scope == SCOPE_ONE else None
+        return [
+            entry
+            for entry in (self.entries[p] for p in positions)
+            if (base_parent is None or entry.parent_ndn == base_parent)
+            and filters.evaluate(node, entry) is True
+        ]
+
+    def _scope_range(self, base_ndn: str, scope: int) -> tuple[int, int]:
+        if base_ndn == "" and scope != SCOPE_BASE:
+            # An empty base with a wider scope means "every naming context".
+            return (0, len(self.entries)) if scope == SCOPE_SUB else (0, 1)
+
+        start = self.position.get(base_ndn)
+        if start is None:
+            raise NoSuchEntry(base_ndn)
+        if scope == SCOPE_BASE:
+            return start, start + 1
+        return start, self.subtree_end[start]
+
+    def _candidates(self, node: filters.Node) -> set[int] | None:
+        """Positions that may match, from the indexes; None means any may."""
+        match node:
+            case filters.Compare("=", attribute, value) if attribute in INDEXED:
+                key = schema.equality_rule(attribute).normalize(value)
+                return set(self.index[attribute].get(key, ()))
+            case filters.And(items):
+                found = [c for c in map(self._candidates, items) if c is not None]
+                return set.intersection(*found) if found else None
+            case filters.Or(items):
+                found = [self._candidates(i) for i in items]
+                if any(c is None for c in found):
+                    return None
+                return set().union(*found)  # type: ignore[arg-type]
+        return None
+
+
+def _subtree_ends(entries: list[Entry]) -> list[int]:
+    """For each position, the end of its subtree's range (depth-first order)."""
+    ends = [len(entries)] * len(entries)
+    open_stack: list[int] = []
+    for position, entry in enumerate(entries):
+        while open_stack and not _is_under(entry, entries[open_stack[-1]]):
+            ends[open_stack.pop()] = position
+        open_stack.append(position)
+    return ends
+
+
+def _is_under(entry: Entry, ancestor: Entry) -> bool:
+    return entry.ndn.endswith("," + ancestor.ndn) or not ancestor.ndn
+
+
+def _build_index(entries: list[Entry]) -> dict[str, dict[object, list[int]]]:
+    index: dict[str, dict[object, list[int]]] = {a: defaultdict(list) for a in INDEXED}
+    for position, entry in enumerate(entries):
+        for attribute in INDEXED.intersection(entry.values):
+            rule = schema.equality_rule(attribute)
+            for key in set(entry.keys(attribute, rule)):
+                index[attribute][key].append(position)
+    return index
+
+
+def build_tree(
+    snapshot: Snapshot,
+    profile: UnixProfile,
+    services: Sequence[ServiceAccount],
+) -> DirectoryTree:
+    """Lay out a snapshot's members and groups as entries, in DIT order."""
+    builder = _TreeBuilder(profile)
+    builder.add_suffix()
+    builder.add_container(profile.layout.people_dn, "people")
+    builder.add_members(snapshot)
+    builder.add_container(profile.layout.groups_dn, "groups")
+    builder.add_groups(snapshot)
+    builder.add_container(profile.layout.services_dn, "services")
+    builder.add_services(services)
+    root_dse = _root_dse(profile.layout.base_dn)
+    return DirectoryTree(builder.entries, builder.identities, root_dse)
+
+
+def _root_dse(base_dn: str) -> Entry:
+    """The server's own entry (RFC 4512 5.1), readable before any bind."""
+    return Entry(
+        dn="",
+        ndn="",
+        parent_ndn="",
+        attributes={
+            "objectClass": ["top", "extensibleObject"],
+            "namingContexts": [base_dn],
+            "supportedLDAPVersion": ["3"],
+            "supportedControl": list(oids.SUPPORTED_CONTROLS),
+            "supportedExtension": list(oids.SUPPORTED_EXTENSIONS),
+            "vendorName": ["ldapbridge"],
+            "vendorVersion": [f"ldapbridge {__version__}"],
+        },
+    )
+
+
+class _TreeBuilder:
+    def __init__(self, profile: UnixProfile) -> None:
+        self.profile = profile
+        self.entries: list[Entry] = []
+        self.identities: list[Identity] = []
+
+    def add(self, entry_dn: str, attributes: dict, operational: dict = {}) -> Entry:  # noqa: B006
+        rdns = dn.parse(entry_dn)
+        entry = Entry(
+            dn=entry_dn,
+            ndn=dn.format_normal(rdns),
+            parent_ndn=dn.format_normal(rdns[1:]),
+            attributes=attributes,
+            operational={"entryDN": [entry_dn], **operational},
+        )
+        self.entries.append(entry)
+        return entry
+
+    def add_suffix(self) -> None:
+        base = self.profile.layout.base_dn
+        attr, value = dn.parse(base)[0][0]
+        object_classes = {
+            "dc": ["top", "domain"],
+            "o": ["top", "organization"],
+            "ou": ["top", "organizationalUnit"],
+        }.get(attr.lower(), ["top", "extensibleObject"])
+        self.add(base, {"objectClass": object_classes, attr: [value]})
+
+    def add_container(self, container_dn: str, name: str) -> None:
+        self.add(container_dn, {"objectClass": ["top", "organizationalUnit"],
+                                "ou": [name]})
+
+    def add_members(self, snapshot: Snapshot) -> None:
+        groups_of: dict[str, list[str]] = defaultdict(list)
+        all_gid = self.profile.settings.gid_number_base
+        for group in snapshot.groups:
+            for username in group.usernames:
+                groups_of[username].append(self.profile.group_dn(group))
+            if group.kind == "all":
+                all_gid = group.gid_number
+
+        for member in snapshot.members:
+            entry = self.add(
+                self.profile.member_dn(member),
+                self.profile.member_attributes(member, all_gid),
+                self.profile.member_operational(groups_of[member.username]),
+            )
+            self.identities.append(Identity(entry.ndn, member=member))
+
+    def add_groups(self, snapshot: Snapshot) -> None:
+        dn_of = {m.username: self.profile.member_dn(m) for m in snapshot.members}
+        for group in snapshot.groups:
+            member_dns = [dn_of[u] for u in group.usernames]
+            self.add(
+                self.profile.group_dn(group),
+                self.profile.group_attributes(group, member_dns),
+            )
+
+    def add_services(self, services: Sequence[ServiceAccount]) -> None:
+        for account in services:
+            service_dn = f"cn={dn.escape_value(account.name)},"
+            service_dn += self.profile.layout.services_dn
+            entry = self.add(service_dn, self.profile.service_attributes(account.name))
+            self.identities.append(Identity(entry.ndn, service=account))

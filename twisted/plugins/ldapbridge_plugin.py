@@ -1,0 +1,37 @@
+"""twistd plugin: ``twistd -n ldapbridge --config bridge.conf``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twisted.application.service import IServiceMaker
+from twisted.plugin import IPlugin
+from twisted.python import usage
+from zope.interface import implementer
+
+
+class Options(usage.Options):
+    optParameters = [["config", "c", "bridge.conf", "Path to the config file."]]
+
+
+@implementer(IServiceMaker, IPlugin)
+class BridgeServiceMaker:
+    tapname = "ldapbridge"
+    description = "Serve a coworking space's members to PaperCut over LDAP."
+    options = Options
+
+    def makeService(self, options: Any) -> Any:
+        from twisted.internet import reactor
+
+        from ldapbridge import config
+        from ldapbridge.directory.sources import SourceError
+        from ldapbridge.service.app import make_service
+
+        try:
+            settings = config.load(options["config"])
+            return make_service(settings, reactor)
+        except (config.ConfigError, SourceError) as e:
+            raise SystemExit(f"ldapbridge: {e}") from None
+
+
+service_maker = BridgeServiceMaker()
