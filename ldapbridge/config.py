@@ -245,7 +245,7 @@ def _check_sections(parser: configparser.ConfigParser) -> None:
 def _server(s: _Section) -> ServerSettings:
     return ServerSettings(
         bind_address=s.text("bind_address", "127.0.0.1"),
-        ldap_port=s.integer("ldap_port", 10389, 1, 65535),
+        ldap_port=s.integer("ldap_port", 10389, 0, 65535),
     )
 
 
