@@ -128,10 +128,9 @@ class DirectoryTree:
                 found = [c for c in map(self._candidates, items) if c is not None]
                 return set.intersection(*found) if found else None
             case filters.Or(items):
-                found = [self._candidates(i) for i in items]
-                if any(c is None for c in found):
-                    return None
-                return set().union(*found)  # type: ignore[arg-type]
+                parts = [self._candidates(i) for i in items]
+                known = [p for p in parts if p is not None]
+                return set().union(*known) if len(known) == len(parts) else None
         return None
 
 
@@ -225,8 +224,9 @@ class _TreeBuilder:
         self.add(base, {"objectClass": object_classes, attr: [value]})
 
     def add_container(self, container_dn: str, name: str) -> None:
-        self.add(container_dn, {"objectClass": ["top", "organizationalUnit"],
-                                "ou": [name]})
+        self.add(
+            container_dn, {"objectClass": ["top", "organizationalUnit"], "ou": [name]}
+        )
 
     def add_members(self, snapshot: Snapshot) -> None:
         groups_of: dict[str, list[str]] = defaultdict(list)

@@ -59,7 +59,7 @@ def serve_command(settings: config.Settings) -> int:
 
     top.startService()
     reactor.addSystemEventTrigger("before", "shutdown", top.stopService)
-    reactor.run()  # type: ignore[attr-defined]
+    reactor.run()
     failed = any(getattr(s, "failed", False) for s in top)
     return 1 if failed else 0
 
