@@ -11,6 +11,7 @@ import re
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import attrs
 import ldap3
@@ -83,7 +84,10 @@ def result_codes(text: str) -> list[int]:
 
 @contextmanager
 def connection(
-    server: RunningServer, user: str | None = SERVICE_DN, password: str | None = None
+    server: RunningServer,
+    user: str | None = SERVICE_DN,
+    password: str | None = None,
+    **options: Any,
 ) -> Iterator[ldap3.Connection]:
     """An ldap3 connection bound as ``user`` (anonymous when None), unbound after."""
     if user == SERVICE_DN and password is None:
@@ -94,6 +98,7 @@ def connection(
         password=password,
         raise_exceptions=False,
         receive_timeout=10,
+        **options,
     )
     conn.open()
     if user is not None:

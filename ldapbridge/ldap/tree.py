@@ -98,7 +98,9 @@ class DirectoryTree:
         else:
             positions = sorted(p for p in candidates if start <= p < end)
 
-        base_parent = base_ndn if scope == SCOPE_ONE else None
+        # Under the empty base, scope one means the naming context itself,
+        # whose parent lies outside the tree: its range alone decides.
+        base_parent = base_ndn if scope == SCOPE_ONE and base_ndn else None
         return [
             entry
             for entry in (self.entries[p] for p in positions)
