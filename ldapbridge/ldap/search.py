@@ -35,6 +35,15 @@ class Selection:
             types_only=types_only,
         )
 
+    def for_root_dse(self) -> Selection:
+        """The selection applied to the root DSE: `+` also asks for everything.
+
+        Its attributes are operational (RFC 4512 5.1), so `+` (RFC 3673) must
+        return them; they also come without asking, as README promises for
+        `ldapsearch -b '' -s base`, which Active Directory does too.
+        """
+        return attrs.evolve(self, all_user=self.all_user or self.all_operational)
+
     @property
     def is_default(self) -> bool:
         return self.all_user and not (
@@ -79,15 +88,17 @@ class SearchRequest:
         # Scope 3 (subordinates, an OpenLDAP extension) is a subtree search
         # without its base; the base here is never a member, so sub is close.
         scope = SCOPE_SUB if request.scope == 3 else request.scope
+        base_ndn = dn.normalize(base_dn)
+        selection = Selection.from_request(request.attributes, bool(request.typesOnly))
+        if base_ndn == "" and scope == SCOPE_BASE:
+            selection = selection.for_root_dse()
         return cls(
             base_dn=base_dn,
-            base_ndn=dn.normalize(base_dn),
+            base_ndn=base_ndn,
             scope=scope,
             filter=filters.convert(request.filter),
             size_limit=max(0, request.sizeLimit),
-            selection=Selection.from_request(
-                request.attributes, bool(request.typesOnly)
-            ),
+            selection=selection,
             paged=ctrls.paged,
         )
 

@@ -579,6 +579,15 @@ class TestRootDSE:
             "vendorVersion": ["ldapbridge 0.1.0"],
         }
 
+    def test_root_dse_plus_returns_its_operational_attributes(self, demo_server):
+        """`+` on the root DSE returns the RFC 4512 5.1 attributes too."""
+        (entry,) = search_entries(demo_server, "-b", "", "-s", "base", "+", auth=())
+        assert entry.get("supportedControl") == [
+            "1.2.840.113556.1.4.319",
+            "2.16.840.1.113730.3.4.2",
+        ]
+        assert entry.get("namingContexts") == [BASE_DN]
+
     def test_root_dse_explicit_attribute(self, demo_server):
         """Asking for namingContexts alone returns it alone."""
         (entry,) = search_entries(
