@@ -2,8 +2,9 @@
 
 A paged search runs once, on its first page; its result list and the tree it
 came from are kept under a random cookie until the last page is sent, the
-client abandons it (page size 0) or the connection closes.  Later pages thus
-see one consistent snapshot even if a refresh swaps the tree meanwhile.
+client abandons it (page size 0), binds again or closes the connection.
+Later pages thus see one consistent snapshot even if a refresh swaps the tree
+meanwhile.
 """
 
 from __future__ import annotations
@@ -37,6 +38,10 @@ class PagedSearches:
     def __init__(self, max_searches: int) -> None:
         self.max_searches = max_searches
         self._searches: OrderedDict[bytes, _PagedSearch] = OrderedDict()
+
+    def clear(self) -> None:
+        """Forget every paged search; their cookies become unknown (53)."""
+        self._searches.clear()
 
     def page(
         self,

@@ -244,6 +244,10 @@ class BridgeProtocol(BaseLDAPServer):
     def _handle_bind(self, request: Any, ctrls: Any, message_id: int) -> Any:
         op = Operation("bind", message_id, dn=_text(request.dn))
         self.identity, self.bound_dn = None, ""
+        # A paged search's later pages were chosen for the identity that
+        # started it; a bind ends that identity, so it ends them too
+        # (RFC 4511 4.2.1: operations before a bind complete or are abandoned).
+        self.paged.clear()
         try:
             controls.parse(ctrls)
             outcome: BindOutcome = yield authenticate(
