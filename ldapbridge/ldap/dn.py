@@ -137,7 +137,8 @@ class _Parser:
                 raw += self._escape()
                 trailing_spaces = 0
                 continue
-            if char in '"<>=' or char == "\0":
+            # RFC 4514 3: these must be escaped; `=` need not be.
+            if char in '"<>' or char == "\0":
                 raise InvalidDN(f"unescaped {char!r} in DN value")
             trailing_spaces = trailing_spaces + 1 if char == " " else 0
             raw += char.encode("utf-8")
