@@ -159,15 +159,35 @@ class _Parser:
         raise InvalidDN(f"bad escape at {self.rest()!r}")
 
     def _hex_value(self) -> str:
+        """A `#` value: the BER encoding of the value, in hex (RFC 4514 2.4)."""
         start = self.pos + 1
         end = start
         while end < len(self.text) and self.text[end] in HEX_DIGITS:
             end += 1
         self.pos = end
         try:
-            return bytes.fromhex(self.text[start:end]).hex()
+            return _ber_string(bytes.fromhex(self.text[start:end]))
         except ValueError:
             raise InvalidDN("bad hex-encoded DN value") from None
+
+
+# BER tags of the string types a `#` value may hold here (X.690): OCTET
+# STRING, UTF8String, PrintableString and IA5String.
+_STRING_TAGS = (0x04, 0x0C, 0x13, 0x16)
+
+
+def _ber_string(encoded: bytes) -> str:
+    """The text of one BER-encoded string; ValueError for anything else."""
+    if len(encoded) < 2 or encoded[0] not in _STRING_TAGS:
+        raise ValueError("not a BER string")
+    length, start = encoded[1], 2
+    if length & 0x80:
+        start += length & 0x7F
+        length = int.from_bytes(encoded[2:start], "big")
+    if len(encoded) != start + length:
+        raise ValueError("BER length does not match")
+    # A UnicodeDecodeError is a ValueError too.
+    return encoded[start:].decode("utf-8")
 
 
 def _decode(raw: bytes | bytearray) -> str:

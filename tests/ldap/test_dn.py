@@ -103,6 +103,15 @@ class TestEscapes:
         """Spaces before a separator are not part of the value."""
         assert dn.parse("cn=Alex   ,dc=com")[0] == (("cn", "Alex"),)
 
+    def test_hex_string_value_is_the_ber_encoded_string(self):
+        """`#` values (RFC 4514 2.4) are BER-encoded strings, decoded to text."""
+        assert dn.parse("cn=#0403414243") == ((("cn", "ABC"),),)
+        assert dn.parse("cn=#0C0B4B6574746C65204C616273") == ((("cn", "Kettle Labs"),),)
+
+    def test_hex_string_value_differs_from_its_digits(self):
+        """`cn=#0403414243` does not equal the text "0403414243"."""
+        assert dn.normalize("cn=#0403414243") != dn.normalize("cn=0403414243")
+
 
 class TestInvalid:
     @pytest.mark.parametrize(
@@ -123,6 +132,8 @@ class TestInvalid:
             "cn=\\ff\\fe",
             "ü=x",
             "cn=#041",
+            "cn=#0402414243",
+            "cn=#0203010001",
             "cn=#0403414243xyz",
         ],
     )

@@ -124,6 +124,14 @@ class TestSearchBase:
             demo.group_dn("Petit & Fils")
         ]
 
+    def test_hex_string_base_dn_value(self, demo_server):
+        """`cn=#0C0B...` (a BER UTF8String, RFC 4514 2.4) names Kettle Labs."""
+        kettle_labs = "#0C0B" + "Kettle Labs".encode().hex().upper()
+        base = f"cn={kettle_labs},{GROUPS_DN}"
+        assert dns(demo_server, "-b", base, "-s", "base") == [
+            demo.group_dn("Kettle Labs")
+        ]
+
     def test_base_outside_the_tree_is_no_such_object(self, demo_server):
         """A base under another suffix gets noSuchObject (32)."""
         done = ldapsearch(demo_server, "-b", "dc=example,dc=org")
