@@ -55,11 +55,12 @@ def _choose_records(
 ) -> list[tuple[str, MemberRecord]]:
     """Pick the records to publish, each with its username.
 
-    Records are visited in member-id order so that, of two records claiming one
-    username, the same one wins on every refresh.
+    Of two records claiming one username, an active one wins over a cancelled
+    one (a member who left and rejoined must still log in), then the lower
+    member id, so that the same record wins on every refresh.
     """
     owners: dict[str, MemberRecord] = {}
-    for record in sorted(records, key=lambda r: r.member_id):
+    for record in sorted(records, key=lambda r: (not r.active, r.member_id)):
         if not record.active and not settings.include_cancelled:
             continue
 

@@ -126,7 +126,7 @@ class TestSearchBase:
 
     def test_hex_string_base_dn_value(self, demo_server):
         """`cn=#0C0B...` (a BER UTF8String, RFC 4514 2.4) names Kettle Labs."""
-        kettle_labs = "#0C0B" + "Kettle Labs".encode().hex().upper()
+        kettle_labs = "#0C0B" + b"Kettle Labs".hex().upper()
         base = f"cn={kettle_labs},{GROUPS_DN}"
         assert dns(demo_server, "-b", base, "-s", "base") == [
             demo.group_dn("Kettle Labs")
