@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import zlib
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from ldapbridge.config import DirectorySettings
 from ldapbridge.directory.model import (
@@ -181,25 +181,39 @@ def _groups(
 def _memberships(
     members: tuple[Member, ...], settings: DirectorySettings
 ) -> dict[str, dict[str, set[str]]]:
-    """Map group kind -> group label -> usernames, for the enabled kinds."""
-    by_kind: dict[str, dict[str, set[str]]] = {
-        k: defaultdict(set) for k in GROUP_KIND_ORDER
-    }
-    enabled = set(settings.group_kinds)
-    for m in members:
-        labels = {
-            "all": [settings.all_members_group],
-            "team": list(m.teams),
-            "plan": [m.plan],
-            "location": [m.location],
-        }
-        for kind, values in labels.items():
-            if kind not in enabled:
-                continue
-            for label in values:
-                if label:
-                    by_kind[kind][label].add(m.username)
+    """Map group kind -> group label -> usernames, for the enabled kinds.
+
+    Labels differing only in case or spacing ("Kettle Labs", "kettle  labs")
+    are one group: their DNs would compare equal (caseIgnoreMatch).  The
+    group takes the first of its spellings in sort order.
+    """
+    usernames: dict[tuple[str, str], set[str]] = defaultdict(set)
+    spellings: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for member in members:
+        for kind, label in _labels(member, settings):
+            key = (kind, label.casefold())
+            usernames[key].add(member.username)
+            spellings[key].add(label)
+
+    by_kind: dict[str, dict[str, set[str]]] = {k: {} for k in GROUP_KIND_ORDER}
+    for (kind, folded), names in usernames.items():
+        by_kind[kind][min(spellings[kind, folded])] = names
     return by_kind
+
+
+def _labels(member: Member, settings: DirectorySettings) -> Iterator[tuple[str, str]]:
+    """(kind, label) of each enabled group ``member`` is in, spaces collapsed."""
+    labels = {
+        "all": [settings.all_members_group],
+        "team": list(member.teams),
+        "plan": [member.plan],
+        "location": [member.location],
+    }
+    for kind in settings.group_kinds:
+        for label in labels[kind]:
+            text = " ".join(label.split())
+            if text:
+                yield kind, text
 
 
 def _unique_group_names(
@@ -212,11 +226,11 @@ def _unique_group_names(
     kinds_of_label: dict[str, set[str]] = defaultdict(set)
     for kind, labels in by_kind.items():
         for label in labels:
-            kinds_of_label[label.lower()].add(kind)
+            kinds_of_label[label.casefold()].add(kind)
 
     names = {}
     for kind, labels in by_kind.items():
         for label in labels:
-            shared = len(kinds_of_label[label.lower()]) > 1
+            shared = len(kinds_of_label[label.casefold()]) > 1
             names[kind, label] = f"{label} ({kind})" if shared else label
     return names

@@ -269,6 +269,19 @@ class TestGroups:
         names = [g.name for g in build_snapshot(records, SETTINGS).groups]
         assert names == ["all-members", "studio (plan)", "Studio (team)"]
 
+    def test_labels_differing_only_in_case_make_one_group(self):
+        """ "Kettle Labs" and "kettle  labs" are one team, not two same-DN groups."""
+        records = [
+            record("M-1", "a@x.org", teams=("Kettle Labs",)),
+            record("M-2", "b@x.org", teams=("kettle  labs",)),
+        ]
+        teams = [
+            g for g in build_snapshot(records, SETTINGS).groups if g.kind == "team"
+        ]
+        assert [(g.name, g.usernames) for g in teams] == [
+            ("Kettle Labs", ("a@x.org", "b@x.org"))
+        ]
+
     def test_only_configured_kinds_are_built(self):
         """groups = team, all builds no plan or location groups."""
         records = [record("M-1", teams=("Owls",), plan="Desk", location="Mill")]
