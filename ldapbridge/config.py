@@ -288,11 +288,31 @@ def _source(s: _Section, config_dir: Path) -> SourceSettings:
     return SourceSettings(
         type=source_type,
         path=path,
-        encoding=s.text("encoding", "utf-8-sig"),
+        encoding=_encoding(s),
         columns=columns,
         active_statuses=tuple(x.lower() for x in statuses),
-        team_separator=s.text("team_separator", ";"),
+        team_separator=_team_separator(s),
     )
+
+
+def _encoding(s: _Section) -> str:
+    """The export's text encoding, checked now rather than at the first read."""
+    name = s.text("encoding", "utf-8-sig")
+    try:
+        # LookupError for unknown names and for codecs that are not text
+        # encodings (base64, rot13), which open() would refuse later.
+        "".encode(name)
+    except LookupError:
+        s.fail("encoding", "a text encoding such as utf-8", repr(name))
+    return name
+
+
+def _team_separator(s: _Section) -> str:
+    separator = s.text("team_separator", ";")
+    if not separator:
+        # str.split("") raises: an empty separator cannot split anything.
+        s.fail("team_separator", "one or more characters", "nothing")
+    return separator
 
 
 def _services(parser: configparser.ConfigParser) -> tuple[ServiceAccount, ...]:
