@@ -12,12 +12,13 @@ from twisted.application import service
 from twisted.internet import endpoints
 from twisted.logger import Logger
 
-from ldapbridge.config import Settings
+from ldapbridge.config import ConfigError, Settings
 from ldapbridge.directory.filesource import CsvFileSource
 from ldapbridge.directory.model import Snapshot
 from ldapbridge.directory.passwords import HashPasswordChecker
 from ldapbridge.directory.snapshot import build_snapshot
 from ldapbridge.directory.sources import MemberSource
+from ldapbridge.ldap import dn
 from ldapbridge.ldap.profiles import make_profile
 from ldapbridge.ldap.server import BridgeFactory, DirectoryHolder
 from ldapbridge.ldap.tree import DirectoryTree, build_tree
@@ -40,6 +41,22 @@ def load_snapshot(settings: Settings) -> Snapshot:
             reason=skipped.reason,
         )
     return snapshot
+
+
+def check_base_dn(settings: Settings) -> None:
+    """Raise ConfigError naming [directory] base_dn if it is not a DN.
+
+    config.py sits below the LDAP layer and cannot parse DNs, so the check
+    happens here, before any member is loaded.
+    """
+    base_dn = settings.directory.base_dn
+    try:
+        dn.parse(base_dn)
+    except dn.InvalidDN as e:
+        raise ConfigError(
+            f"[directory] base_dn: expected a DN such as dc=example,dc=com, "
+            f"found {base_dn!r} ({e})"
+        ) from None
 
 
 def make_tree(settings: Settings, snapshot: Snapshot) -> DirectoryTree:
@@ -86,7 +103,10 @@ class ListenerService(service.Service):
             label=self.label,
             error=failure.getErrorMessage(),
         )
-        self.reactor.stop()
+        # Listening fails inside startService, which `ldapbridge serve` calls
+        # before the reactor runs: stopping it then would raise and leave the
+        # process running, so stop it once it runs.
+        self.reactor.callWhenRunning(self.reactor.stop)
 
     def stopService(self) -> Any:
         super().stopService()
@@ -98,8 +118,10 @@ class ListenerService(service.Service):
 def make_service(settings: Settings, reactor: Any) -> service.MultiService:
     """Build the whole bridge: load the directory, then the LDAP listener.
 
-    Raises SourceError when the first snapshot cannot be loaded.
+    Raises ConfigError for a base_dn that is not a DN, SourceError when the
+    first snapshot cannot be loaded.
     """
+    check_base_dn(settings)
     snapshot = load_snapshot(settings)
     tree = make_tree(settings, snapshot)
     log.info(

@@ -53,6 +53,9 @@ def serve_command(settings: config.Settings) -> int:
     start_logging(settings.logging)
     try:
         top = make_service(settings, reactor)
+    except config.ConfigError as e:
+        print(f"ldapbridge: config error: {e}", file=sys.stderr)
+        return 2
     except SourceError as e:
         print(f"ldapbridge: cannot load members: {e}", file=sys.stderr)
         return 1
