@@ -10,7 +10,7 @@ from ldapbridge.ldap import dn, filters
 from ldapbridge.ldap.controls import PagedRequest, RequestControls
 from ldapbridge.ldap.entry import Entry
 from ldapbridge.ldap.results import PROTOCOL_ERROR, LDAPError
-from ldapbridge.ldap.tree import SCOPE_BASE, SCOPE_SUB
+from ldapbridge.ldap.tree import SCOPE_BASE, SCOPE_CHILDREN, SCOPE_ONE, SCOPE_SUB
 
 NO_ATTRIBUTES = "1.1"
 
@@ -83,11 +83,9 @@ class SearchRequest:
     def from_ldaptor(cls, request: Any, ctrls: RequestControls) -> SearchRequest:
         """Read ldaptor's request; raise InvalidDN, FilterError or LDAPError."""
         base_dn = _decode(request.baseObject)
-        if request.scope not in (0, 1, 2) and request.scope != 3:
-            raise LDAPError(PROTOCOL_ERROR, f"unknown scope {request.scope}")
-        # Scope 3 (subordinates, an OpenLDAP extension) is a subtree search
-        # without its base; the base here is never a member, so sub is close.
-        scope = SCOPE_SUB if request.scope == 3 else request.scope
+        scope = request.scope
+        if scope not in (SCOPE_BASE, SCOPE_ONE, SCOPE_SUB, SCOPE_CHILDREN):
+            raise LDAPError(PROTOCOL_ERROR, f"unknown scope {scope}")
         base_ndn = dn.normalize(base_dn)
         selection = Selection.from_request(request.attributes, bool(request.typesOnly))
         if base_ndn == "" and scope == SCOPE_BASE:

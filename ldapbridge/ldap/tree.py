@@ -21,6 +21,9 @@ from ldapbridge.ldap.entry import Entry
 from ldapbridge.ldap.profiles import UnixProfile
 
 SCOPE_BASE, SCOPE_ONE, SCOPE_SUB = 0, 1, 2
+# OpenLDAP's subordinate scope (ldapsearch -s children): the subtree
+# without its base.
+SCOPE_CHILDREN = 3
 
 
 # Attributes with an equality index: the ones searched by value.
@@ -111,14 +114,15 @@ class DirectoryTree:
     def _scope_range(self, base_ndn: str, scope: int) -> tuple[int, int]:
         if base_ndn == "" and scope != SCOPE_BASE:
             # An empty base with a wider scope means "every naming context".
-            return (0, len(self.entries)) if scope == SCOPE_SUB else (0, 1)
+            return (0, 1) if scope == SCOPE_ONE else (0, len(self.entries))
 
         start = self.position.get(base_ndn)
         if start is None:
             raise NoSuchEntry(base_ndn)
         if scope == SCOPE_BASE:
             return start, start + 1
-        return start, self.subtree_end[start]
+        first = start + 1 if scope == SCOPE_CHILDREN else start
+        return first, self.subtree_end[start]
 
     def _candidates(self, node: filters.Node) -> set[int] | None:
         """Positions that may match, from the indexes; None means any may."""

@@ -70,6 +70,12 @@ class TestScopes:
         assert found[0] == PEOPLE_DN
         assert sorted(found[1:]) == sorted(member_dns())
 
+    def test_children_scope_is_the_subtree_without_its_base(self, demo_server):
+        """ldapsearch -s children (OpenLDAP's subordinates) leaves the base out."""
+        found = dns(demo_server, "-b", PEOPLE_DN, "-s", "children")
+        assert sorted(found) == sorted(member_dns())
+        assert len(dns(demo_server, "-b", BASE_DN, "-s", "children")) == 62
+
     def test_one_level_below_groups_is_every_group(self, demo_server):
         """ou=groups holds one entry per team, plan, location and all-members."""
         found = dns(demo_server, "-b", GROUPS_DN, "-s", "one")
