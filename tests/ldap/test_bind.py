@@ -271,10 +271,15 @@ class TestCancelledMembers:
         assert {row.dn for row in demo.cancelled()} <= {e.dn for e in entries}
 
     def test_published_cancelled_member_still_cannot_bind(self, cancelled_server):
-        """A published cancelled member's bind gets 49 with the usual message."""
+        """A cancelled member with a valid password hash gets 49 all the same."""
         row = demo.by_email("jonas.weber@example.de")
-        code, _, err = whoami(cancelled_server, "-D", row.dn, "-w", "anything")
+        code, _, err = whoami(cancelled_server, "-D", row.dn, "-w", demo.ALEX_PASSWORD)
         assert (code, err) == (49, BAD_CREDENTIALS)
+        assert "reason=inactive_member" in cancelled_server.log()
+
+    def test_active_member_binds_on_the_server_with_cancelled(self, cancelled_server):
+        """Publishing cancelled members does not stop active ones binding."""
+        assert whoami(cancelled_server, *MEMBER_AUTH) == (0, f"dn:{demo.ALEX_DN}\n", "")
 
 
 class TestWhoAmI:
