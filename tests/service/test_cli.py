@@ -163,17 +163,14 @@ def wait_for_event(
 
 class TestTwistd:
     def test_twistd_answers_and_shuts_down_on_sigterm(self, tmp_path):
-        """twistd -n ldapbridge serves the demo and shuts down on SIGTERM.
-
-        twistd finishes its clean shutdown, then re-raises the signal on
-        itself so a supervisor sees why it stopped: the exit status is
-        "killed by SIGTERM" by Twisted's design, not an error.
-        """
+        """twistd -n ldapbridge serves the demo and shuts down on SIGTERM."""
         config = demo_config_file(tmp_path)
         command = [*twistd_command(), str(config)]
         with started(command, tmp_path, twistd_env()) as (process, server):
             assert service_whoami(server) == f"dn:{SERVICE_DN}\n"
             process.send_signal(signal.SIGTERM)
+            # After its clean shutdown twistd re-raises the signal on itself,
+            # by Twisted's design, so a supervisor sees why it stopped.
             assert process.wait(timeout=15) == -signal.SIGTERM
 
         log = server.log()
