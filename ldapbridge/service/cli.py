@@ -50,9 +50,9 @@ def serve_command(settings: config.Settings) -> int:
     from ldapbridge.service.app import make_service
     from ldapbridge.service.logs import start_logging
 
-    start_logging(settings.logging)
+    levels = start_logging(settings.logging)
     try:
-        top = make_service(settings, reactor)
+        top = make_service(settings, reactor, levels)
     except SourceError as e:
         print(f"ldapbridge: cannot load members: {e}", file=sys.stderr)
         return 1
