@@ -33,12 +33,10 @@ class LogLevels:
             defaultLogLevel=LogLevel.levelWithName(level)
         )
 
-    @property
-    def level(self) -> str:
-        return str(self.predicate.defaultLogLevel.name)
-
     def set_level(self, level: str) -> None:
-        self.predicate.defaultLogLevel = LogLevel.levelWithName(level)
+        # "" is the root namespace, which every namespace without a level of
+        # its own falls back to.
+        self.predicate.setLogLevelForNamespace("", LogLevel.levelWithName(level))
 
 
 @implementer(ILogObserver)

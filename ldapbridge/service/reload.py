@@ -101,10 +101,11 @@ class Reloader:
         self.bridge.serve(prepared.settings, prepared.snapshot, prepared.tree)
         for commit in prepared.commits:
             commit()
-        if self.bridge.log_levels is not None:
-            self.bridge.log_levels.set_level(prepared.settings.logging.level)
         self.bridge.metrics.reload_succeeded()
         log.info("reloaded config from {path}", path=str(prepared.settings.path))
+        # Last, so that the line above shows at the level it was asked under.
+        if self.bridge.log_levels is not None:
+            self.bridge.log_levels.set_level(prepared.settings.logging.level)
 
     def _refuse(self, failure: Failure) -> None:
         self.bridge.metrics.reload_failed()
