@@ -66,6 +66,9 @@ class Reloader:
         self.bridge = bridge
         self.reactor = reactor
         self.load = load
+        # What the listeners and log output were started with: a reload never
+        # changes these, so each reload compares against them.
+        self.started = bridge.settings
         self.hooks: list[ReloadHook] = []
         self._running = False
         self._again = False
@@ -96,7 +99,7 @@ class Reloader:
         return Prepared(settings, snapshot, tree, commits)
 
     def _apply(self, prepared: Prepared) -> None:
-        for change in restart_needed(self.bridge.settings, prepared.settings):
+        for change in restart_needed(self.started, prepared.settings):
             log.warn("{change}", change=change)
         self.bridge.serve(prepared.settings, prepared.snapshot, prepared.tree)
         for commit in prepared.commits:
@@ -134,8 +137,8 @@ def restart_needed(old: Settings, new: Settings) -> list[str]:
         after = getattr(getattr(new, section), key)
         if before != after:
             changes.append(
-                f"[{section}] {key} changed from {before} to {after}: "
-                "restart ldapbridge to apply it; the old value stays in force"
+                f"[{section}] {key} is {after} in the config but {before} in "
+                "force: restart ldapbridge to apply it"
             )
     return changes
 
