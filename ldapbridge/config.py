@@ -87,6 +87,15 @@ class LoggingSettings:
 
 
 @attrs.frozen
+class MetricsSettings:
+    """The HTTP listener for /metrics and /healthz; off while ``port`` is None."""
+
+    bind_address: str = "127.0.0.1"
+    port: int | None = None
+    max_snapshot_age_s: int = 3600
+
+
+@attrs.frozen
 class Settings:
     server: ServerSettings
     directory: DirectorySettings
@@ -94,6 +103,7 @@ class Settings:
     services: tuple[ServiceAccount, ...]
     logging: LoggingSettings
     path: Path
+    metrics: MetricsSettings = attrs.field(factory=MetricsSettings)
 
 
 class _Section:
@@ -213,7 +223,7 @@ def parse(parser: configparser.ConfigParser, config_path: Path) -> Settings:
     _check_sections(parser)
     sections = {
         name: _Section(parser, name)
-        for name in ("server", "directory", "source", "logging")
+        for name in ("server", "directory", "source", "logging", "metrics")
     }
 
     settings = Settings(
@@ -223,6 +233,7 @@ def parse(parser: configparser.ConfigParser, config_path: Path) -> Settings:
         services=_services(parser),
         logging=_logging(sections["logging"]),
         path=config_path,
+        metrics=_metrics(sections["metrics"]),
     )
 
     for section in sections.values():
@@ -231,7 +242,7 @@ def parse(parser: configparser.ConfigParser, config_path: Path) -> Settings:
 
 
 def _check_sections(parser: configparser.ConfigParser) -> None:
-    known = {"server", "directory", "source", "logging"}
+    known = {"server", "directory", "source", "logging", "metrics"}
     for name in parser.sections():
         if name not in known and not name.startswith(SERVICE_PREFIX):
             raise ConfigError(
@@ -335,4 +346,17 @@ def _logging(s: _Section) -> LoggingSettings:
     return LoggingSettings(
         level=s.choice("level", "info", ("debug", "info", "warn", "error")),
         format=s.choice("format", "text", ("text", "json")),
+    )
+
+
+def _metrics(s: _Section) -> MetricsSettings:
+    """The listener stays off unless a port is given; an address alone is a slip."""
+    bind_address = s.text("bind_address", "127.0.0.1")
+    if s.has("bind_address") and not s.has("port"):
+        s.fail("port", "a port for the metrics listener", "nothing")
+    port = s.integer("port", 0, 0, 65535) if s.has("port") else None
+    return MetricsSettings(
+        bind_address=bind_address,
+        port=port,
+        max_snapshot_age_s=s.integer("max_snapshot_age_s", 3600, 1, 365 * 86400),
     )

@@ -261,7 +261,7 @@ class TestErrors:
     def test_unknown_section(self, tmp_path):
         """A section the bridge does not know is an error naming it."""
         assert error_of(tmp_path, MINIMAL + "\n[ldap]\nport = 1\n") == (
-            "[ldap]: unknown section; expected one of directory, logging, server, "
+            "[ldap]: unknown section; expected one of directory, logging, metrics, server, "
             "source or [service.<name>]"
         )
 

@@ -16,11 +16,21 @@ CI_SCRIPT = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
 README_URL = "ldap://127.0.0.1:10389"
 
 
+def section(title: str) -> str:
+    """The text of README's ``## title`` section, up to the next one."""
+    start = README.index(f"\n## {title}\n")
+    end = README.find("\n## ", start + 1)
+    return README[start : end if end >= 0 else len(README)]
+
+
 def readme_commands(program: str) -> list[str]:
-    """README's indented command lines that run ``program``."""
+    """The indented command lines of README's "Try it" that run ``program``.
+
+    Other sections (the operator guide) show commands for a site's own host.
+    """
     return [
         line.strip()
-        for line in README.splitlines()
+        for line in section("Try it").splitlines()
         if line.startswith("    ") and line.strip().startswith(program + " ")
     ]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 from ldaptor.protocols import pureber, pureldap
@@ -79,6 +79,29 @@ class Operation:
     started: float = attrs.field(factory=time.monotonic)
 
 
+class OperationObserver(Protocol):
+    """Told of connections and of each finished operation (the service's metrics)."""
+
+    def connection_opened(self) -> None: ...
+
+    def connection_closed(self) -> None: ...
+
+    def operation_finished(self, op: Operation, elapsed_s: float) -> None: ...
+
+
+class Unobserved:
+    """The observer of a factory nobody watches."""
+
+    def connection_opened(self) -> None:
+        pass
+
+    def connection_closed(self) -> None:
+        pass
+
+    def operation_finished(self, op: Operation, elapsed_s: float) -> None:
+        pass
+
+
 class BridgeFactory(protocol.ServerFactory):
     noisy = False  # one "starting factory" line per listener is noise
 
@@ -87,10 +110,12 @@ class BridgeFactory(protocol.ServerFactory):
         holder: DirectoryHolder,
         checker: PasswordChecker,
         limits: ServerLimits | None = None,
+        observer: OperationObserver | None = None,
     ) -> None:
         self.holder = holder
         self.checker = checker
         self.limits = limits or ServerLimits()
+        self.observer: OperationObserver = observer or Unobserved()
 
     def buildProtocol(self, addr: Any) -> BridgeProtocol:
         p = BridgeProtocol(self)
@@ -115,6 +140,11 @@ class BridgeProtocol(BaseLDAPServer):
         super().connectionMade()
         peer = self.transport.getPeer()
         self.peer = f"{getattr(peer, 'host', '?')}:{getattr(peer, 'port', '?')}"
+        self.bridge.observer.connection_opened()
+
+    def connectionLost(self, reason: Failure = protocol.connectionDone) -> None:
+        super().connectionLost(reason)
+        self.bridge.observer.connection_closed()
 
     # -- framing ---------------------------------------------------------
 
@@ -205,8 +235,11 @@ class BridgeProtocol(BaseLDAPServer):
             self.transport.write(ber.message(message_id, operation, ctrls))
 
     def _finish(self, op: Operation) -> None:
-        """Write the one summary line of an operation."""
-        elapsed_ms = (time.monotonic() - op.started) * 1000
+        """Write the one summary line of an operation, and count it.
+
+        Log line and metrics take the same values here, so they cannot disagree.
+        """
+        elapsed_s = time.monotonic() - op.started
         log.info(
             "session={session} peer={peer} op={op} msgid={msgid} dn={dn!r} "
             "scope={scope} filter={filter} result={result} entries={entries} "
@@ -221,9 +254,10 @@ class BridgeProtocol(BaseLDAPServer):
             result=op.code,
             entries=op.entries,
             reason=op.reason,
-            ms=elapsed_ms,
+            ms=elapsed_s * 1000,
             bound=self.bound_dn,
         )
+        self.bridge.observer.operation_finished(op, elapsed_s)
 
     def _fail(self, op: Operation, error: BaseException) -> tuple[int, str]:
         """Map an exception to its result; log internal errors in full."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
 from twisted.application import service
 from twisted.internet import endpoints
 from twisted.logger import Logger
@@ -22,6 +23,10 @@ from ldapbridge.ldap import dn
 from ldapbridge.ldap.profiles import make_profile
 from ldapbridge.ldap.server import BridgeFactory, DirectoryHolder
 from ldapbridge.ldap.tree import DirectoryTree, build_tree
+from ldapbridge.service.logs import LogLevels
+from ldapbridge.service.metrics import Metrics
+from ldapbridge.service.reload import Reloader, ReloadService
+from ldapbridge.service.web import make_site
 
 log = Logger(namespace="ldapbridge.service")
 
@@ -62,6 +67,45 @@ def check_base_dn(settings: Settings) -> None:
 def make_tree(settings: Settings, snapshot: Snapshot) -> DirectoryTree:
     profile = make_profile(settings.directory)
     return build_tree(snapshot, profile, settings.services)
+
+
+def load_directory(settings: Settings) -> tuple[Snapshot, DirectoryTree]:
+    """Blocking: read the source and build the tree.
+
+    Raises ConfigError for a base_dn that is not a DN, SourceError when the
+    source cannot be read.
+    """
+    check_base_dn(settings)
+    snapshot = load_snapshot(settings)
+    return snapshot, make_tree(settings, snapshot)
+
+
+@attrs.define
+class Bridge:
+    """A running bridge's state: the settings in force and what is served.
+
+    Changed only on the reactor thread, by ``serve``, so every operation sees
+    one consistent directory.
+    """
+
+    settings: Settings
+    holder: DirectoryHolder
+    metrics: Metrics
+    log_levels: LogLevels | None = None
+
+    def serve(
+        self, settings: Settings, snapshot: Snapshot, tree: DirectoryTree
+    ) -> None:
+        """Put a new directory in force in one step; open connections keep going."""
+        self.settings = settings
+        self.holder.tree = tree
+        self.metrics.snapshot_published(snapshot)
+        log.info(
+            "serving {members} members and {groups} groups under {base}",
+            members=len(snapshot.members),
+            groups=len(snapshot.groups),
+            base=settings.directory.base_dn,
+        )
 
 
 def server_endpoint(reactor: Any, address: str, port: int) -> Any:
@@ -115,26 +159,45 @@ class ListenerService(service.Service):
         return None
 
 
-def make_service(settings: Settings, reactor: Any) -> service.MultiService:
-    """Build the whole bridge: load the directory, then the LDAP listener.
+class BridgeService(service.MultiService):
+    """The whole bridge: LDAP listener, optional metrics listener, reloads."""
+
+    def __init__(self, bridge: Bridge) -> None:
+        super().__init__()
+        self.bridge = bridge
+        self.reloader: Reloader | None = None
+
+
+def make_service(
+    settings: Settings, reactor: Any, log_levels: LogLevels | None = None
+) -> BridgeService:
+    """Build the whole bridge: load the directory, then the listeners.
 
     Raises ConfigError for a base_dn that is not a DN, SourceError when the
     first snapshot cannot be loaded.
     """
-    check_base_dn(settings)
-    snapshot = load_snapshot(settings)
-    tree = make_tree(settings, snapshot)
-    log.info(
-        "serving {members} members and {groups} groups under {base}",
-        members=len(snapshot.members),
-        groups=len(snapshot.groups),
-        base=settings.directory.base_dn,
-    )
+    metrics = Metrics()
+    snapshot, tree = load_directory(settings)
+    bridge = Bridge(settings, DirectoryHolder(tree), metrics, log_levels)
+    bridge.serve(settings, snapshot, tree)
 
-    factory = BridgeFactory(DirectoryHolder(tree), HashPasswordChecker())
-    top = service.MultiService()
+    top = BridgeService(bridge)
+    factory = BridgeFactory(bridge.holder, HashPasswordChecker(), observer=metrics)
     endpoint = server_endpoint(
         reactor, settings.server.bind_address, settings.server.ldap_port
     )
     ListenerService(reactor, endpoint, factory, "LDAP").setServiceParent(top)
+    _add_metrics_listener(top, bridge, reactor)
+    top.reloader = Reloader(bridge, reactor, load_directory)
+    ReloadService(top.reloader).setServiceParent(top)
     return top
+
+
+def _add_metrics_listener(top: BridgeService, bridge: Bridge, reactor: Any) -> None:
+    """Serve /metrics and /healthz when ``[metrics] port`` is set."""
+    settings = bridge.settings.metrics
+    if settings.port is None:
+        return
+    site = make_site(bridge.metrics, lambda: bridge.settings.metrics.max_snapshot_age_s)
+    endpoint = server_endpoint(reactor, settings.bind_address, settings.port)
+    ListenerService(reactor, endpoint, site, "metrics").setServiceParent(top)

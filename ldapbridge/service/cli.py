@@ -1,15 +1,26 @@
-"""The ``ldapbridge`` command."""
+"""The ``ldapbridge`` command: serve, check, export, lookup, hash-password.
+
+Exit status: 0 when all went well, 1 when the command found a problem (a
+source that cannot be read, a member not found), 2 for a bad command line or
+an invalid config file.
+"""
 
 from __future__ import annotations
 
 import argparse
+import getpass
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from ldapbridge import __version__, config
 from ldapbridge.directory.sources import SourceError
 
 DEFAULT_CONFIG = "bridge.conf"
+USAGE_ERROR = 2
+
+Command = Callable[[config.Settings, argparse.Namespace], int]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -17,13 +28,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not hasattr(args, "run"):
         parser.print_help()
-        return 2
+        return USAGE_ERROR
+    if args.run is hash_password_command:
+        return hash_password_command()
     try:
         settings = config.load(args.config)
     except config.ConfigError as e:
         print(f"ldapbridge: config error: {e}", file=sys.stderr)
-        return 2
-    return int(args.run(settings))
+        return USAGE_ERROR
+    try:
+        return int(args.run(settings, args))
+    except SourceError as e:
+        print(f"ldapbridge: cannot read members: {e}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        # The reader went away (``export --ldif | head``): stop quietly, and
+        # keep Python from complaining again when it flushes stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -34,25 +56,75 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=__version__)
     commands = parser.add_subparsers(title="commands")
 
-    serve = commands.add_parser(
-        "serve", help="run the LDAP server in the foreground until stopped"
+    _command(commands, "serve", serve_command, "run the LDAP server until stopped")
+    check = _command(
+        commands,
+        "check",
+        check_command,
+        "validate the config, read the source, report counts and skipped records",
     )
-    serve.add_argument(
-        "--config", default=DEFAULT_CONFIG, help="config file (default: %(default)s)"
+    check.add_argument(
+        "--strict",
+        action="store_true",
+        help="treat warnings (skipped records, no service account) as problems",
     )
-    serve.set_defaults(run=serve_command)
+    _export_parser(commands)
+    lookup = _command(
+        commands,
+        "lookup",
+        lookup_command,
+        "show the entry and groups PaperCut would see for one member",
+    )
+    lookup.add_argument("member", help="a username, email, card number or member id")
+    hashing = commands.add_parser(
+        "hash-password",
+        help="print a bcrypt hash of a password, to paste into the config",
+        description="Read a password (prompted without echo, or one line on "
+        "standard input) and print its bcrypt hash.",
+    )
+    hashing.set_defaults(run=hash_password_command)
     return parser
 
 
-def serve_command(settings: config.Settings) -> int:
+def _command(commands: Any, name: str, run: Command, summary: str) -> Any:
+    command = commands.add_parser(name, help=summary, description=summary + ".")
+    command.add_argument(
+        "--config", default=DEFAULT_CONFIG, help="config file (default: %(default)s)"
+    )
+    command.set_defaults(run=run)
+    return command
+
+
+def _export_parser(commands: Any) -> None:
+    export = _command(
+        commands,
+        "export",
+        export_command,
+        "write the directory as the server serves it to a service account",
+    )
+    formats = export.add_mutually_exclusive_group(required=True)
+    formats.add_argument(
+        "--ldif", action="store_true", help="as LDIF (RFC 2849); the only format"
+    )
+    export.add_argument(
+        "--operational",
+        action="store_true",
+        help="include operational attributes (memberOf, entryDN), as '+' asks",
+    )
+    export.add_argument(
+        "--output", metavar="FILE", help="write to FILE instead of standard output"
+    )
+
+
+def serve_command(settings: config.Settings, args: argparse.Namespace) -> int:
     from twisted.internet import reactor
 
     from ldapbridge.service.app import make_service
     from ldapbridge.service.logs import start_logging
 
-    start_logging(settings.logging)
+    levels = start_logging(settings.logging)
     try:
-        top = make_service(settings, reactor)
+        top = make_service(settings, reactor, levels)
     except config.ConfigError as e:
         print(f"ldapbridge: config error: {e}", file=sys.stderr)
         return 2
@@ -65,6 +137,75 @@ def serve_command(settings: config.Settings) -> int:
     reactor.run()
     failed = any(getattr(s, "failed", False) for s in top)
     return 1 if failed else 0
+
+
+def check_command(settings: config.Settings, args: argparse.Namespace) -> int:
+    from ldapbridge.service.commands import check
+
+    return check(settings, sys.stdout, strict=args.strict)
+
+
+def export_command(settings: config.Settings, args: argparse.Namespace) -> int:
+    from ldapbridge.service.commands import export_ldif, read_directory
+
+    chunks = export_ldif(read_directory(settings), args.operational)
+    if args.output is None:
+        sys.stdout.buffer.writelines(chunks)
+        sys.stdout.buffer.flush()
+        return 0
+    with open(args.output, "wb") as f:
+        f.writelines(chunks)
+    return 0
+
+
+def lookup_command(settings: config.Settings, args: argparse.Namespace) -> int:
+    from ldapbridge.service.commands import lookup, read_directory, why_missing
+
+    directory = read_directory(settings)
+    found = lookup(settings, directory, args.member, sys.stdout.buffer)
+    sys.stdout.buffer.flush()
+    if found != 0:
+        print(
+            f"ldapbridge: {why_missing(settings, directory, args.member)}",
+            file=sys.stderr,
+        )
+    return found
+
+
+def hash_password_command() -> int:
+    """Read a password without echoing it; print its bcrypt hash."""
+    from ldapbridge.directory.passwords import hash_password
+
+    try:
+        password = _read_password()
+    except NoPassword as e:
+        print(f"ldapbridge: {e}", file=sys.stderr)
+        return 1
+    print(hash_password(password))
+    return 0
+
+
+class NoPassword(Exception):
+    """No usable password was typed; the message says why."""
+
+
+def _read_password() -> str:
+    """Prompt twice on a terminal, echo off; else read one line of stdin.
+
+    Raises NoPassword for an empty password, a mismatch or end of input.
+    """
+    try:
+        if sys.stdin.isatty():
+            password = getpass.getpass("Password: ")
+            if getpass.getpass("Again: ") != password:
+                raise NoPassword("the two passwords differ")
+        else:
+            password = sys.stdin.readline().rstrip("\r\n")
+    except (EOFError, KeyboardInterrupt):
+        raise NoPassword("no password given") from None
+    if not password:
+        raise NoPassword("the password is empty")
+    return password
 
 
 if __name__ == "__main__":

@@ -1,274 +1,441 @@
-"""The two ways to run the bridge: ``ldapbridge serve`` and ``twistd``.
-
-Each test starts a real process on the demo config (port 0), talks to it
-with ldapwhoami and stops it with a signal, or feeds it a broken config.
-"""
+"""Every ``ldapbridge`` command, run as a process against the demo config."""
 
 from __future__ import annotations
 
-import json
+import base64
 import os
-import shutil
-import signal
-import socket
-import subprocess
+import pty
+import select
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
+import bcrypt
+import pytest
+
+from tests.service.helpers import run_cli
 from tests.support import (
     DEMO_CSV,
     ROOT,
     SERVICE_DN,
     SERVICE_PASSWORD,
     RunningServer,
-    _wait_for_port,
+    demo_config,
     ldap_tool,
-    stop,
+    running_server,
 )
 
-SERVE = [sys.executable, "-m", "ldapbridge.service.cli", "serve", "--config"]
+DEMO_CONFIG = ROOT / "bridge.conf"
+HEADER = "Member ID,Full Name,Email,Company,Team,Plan,Location,Access Card,PIN,Status"
+ALEX_GROUPS = [
+    "# groups PaperCut would see: 4",
+    "#   cn=all-members,ou=groups,dc=example,dc=com",
+    "#   cn=Hot Desk,ou=groups,dc=example,dc=com",
+    "#   cn=Mill Lane,ou=groups,dc=example,dc=com",
+    "#   cn=Night Owls,ou=groups,dc=example,dc=com",
+]
 
 
-def twistd_command() -> list[str]:
-    """The twistd of this Python, as README runs it: twistd -n ldapbridge."""
-    beside = Path(sys.executable).parent / "twistd"
-    found = str(beside) if beside.exists() else shutil.which("twistd")
-    assert found, "twistd is not installed"
-    return [found, "-n", "ldapbridge", "--config"]
+def write_export(tmp_path: Path, *rows: str) -> Path:
+    path = tmp_path / "members.csv"
+    path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    return path
 
 
-def twistd_env() -> dict[str, str]:
-    # `pip install .` copies twisted/plugins/ldapbridge_plugin.py into
-    # site-packages; an editable install (README's test command) does not,
-    # so point Twisted's plugin search at the checkout's copy.
-    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
-    return {**os.environ, "PYTHONPATH": path, "PYTHONUNBUFFERED": "1"}
-
-
-def demo_config_file(tmp_path: Path, port: int = 0, **replace: str) -> Path:
-    """The shipped bridge.conf, on ``port``, reading the bundled export."""
-    text = (ROOT / "bridge.conf").read_text(encoding="utf-8")
-    text = text.replace("ldap_port = 10389", f"ldap_port = {port}")
-    text = text.replace("path = demo/members.csv", f"path = {DEMO_CSV}")
-    for old, new in replace.items():
-        assert old in text, old
-        text = text.replace(old, new)
+def write_config(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "bridge.conf"
     path.write_text(text, encoding="utf-8")
     return path
 
 
-@contextmanager
-def started(
-    command: list[str], tmp_path: Path, env: dict[str, str] | None = None
-) -> Iterator[tuple[subprocess.Popen[bytes], RunningServer]]:
-    """Run ``command`` in ``tmp_path`` until it listens; kill it if left running."""
-    log_path = tmp_path / "out.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            command,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=tmp_path,
-            env=env or {**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-    try:
-        host, port = _wait_for_port(process, log_path)
-        yield process, RunningServer(process, host, port, log_path)
-    finally:
-        stop(process)
+def served_ldif(server: RunningServer, *extra: str) -> str:
+    """The whole tree as ldapsearch prints it, unwrapped, with no comments."""
+    result = ldap_tool(
+        "ldapsearch", server, "-LLL", "-o", "ldif-wrap=no",
+        "-D", SERVICE_DN, "-w", SERVICE_PASSWORD,
+        "-b", "dc=example,dc=com", "(objectClass=*)", *extra,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return result.stdout
 
 
-def run(command: list[str], tmp_path: Path, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        command, capture_output=True, text=True, cwd=tmp_path, timeout=30, **kw
-    )
+class TestHelp:
+    @pytest.mark.parametrize("command", ["serve", "check", "export", "lookup"])
+    def test_each_directory_command_takes_config(
+        self, command: str, tmp_path: Path
+    ) -> None:
+        """--help of each command that reads the config documents --config."""
+        result = run_cli(command, "--help", cwd=tmp_path)
+
+        assert result.returncode == 0
+        assert result.stdout.startswith(f"usage: ldapbridge {command} [-h] [--config")
+        assert "config file (default: bridge.conf)" in result.stdout
+
+    def test_hash_password_help_says_how_the_password_is_read(
+        self, tmp_path: Path
+    ) -> None:
+        """hash-password --help says the password is prompted without echo."""
+        result = run_cli("hash-password", "--help", cwd=tmp_path)
+
+        assert result.returncode == 0
+        assert "prompted without echo" in result.stdout
+
+    def test_no_command_prints_help_and_exits_2(self, tmp_path: Path) -> None:
+        """Without a command, the overview of commands is printed."""
+        result = run_cli(cwd=tmp_path)
+
+        assert result.returncode == 2
+        assert "{serve,check,export,lookup,hash-password}" in result.stdout
 
 
-def service_whoami(server: RunningServer) -> str:
-    done = ldap_tool("ldapwhoami", server, "-D", SERVICE_DN, "-w", SERVICE_PASSWORD)
-    return done.stdout
+class TestCheck:
+    def test_demo_config_passes(self, tmp_path: Path) -> None:
+        """The shipped config checks clean, with the demo's exact counts."""
+        result = run_cli("check", "--config", str(DEMO_CONFIG), cwd=tmp_path)
 
-
-class TestServe:
-    def test_serve_answers_and_stops_cleanly_on_sigterm(self, tmp_path):
-        """ldapbridge serve on the demo config answers, then exits 0 on SIGTERM."""
-        config = demo_config_file(tmp_path)
-        with started([*SERVE, str(config)], tmp_path) as (process, server):
-            assert service_whoami(server) == f"dn:{SERVICE_DN}\n"
-            process.send_signal(signal.SIGTERM)
-            assert process.wait(timeout=15) == 0
-
-        log = server.log()
-        assert "serving 46 members and 12 groups under dc=example,dc=com" in log
-        assert "Received SIGTERM, shutting down." in log
-        assert "Main loop terminated." in log
-
-    def test_serve_stops_cleanly_on_ctrl_c(self, tmp_path):
-        """SIGINT (Ctrl-C) stops ldapbridge serve with exit code 0."""
-        config = demo_config_file(tmp_path)
-        with started([*SERVE, str(config)], tmp_path) as (process, server):
-            process.send_signal(signal.SIGINT)
-            assert process.wait(timeout=15) == 0
-        assert "Received SIGINT, shutting down." in server.log()
-
-    def test_serve_logs_in_json_when_asked(self, tmp_path):
-        """format = json writes one JSON event per line, with named fields."""
-        config = demo_config_file(tmp_path, **{"format = text": "format = json"})
-        log_path = tmp_path / "out.log"
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(
-                [*SERVE, str(config)],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            )
-        try:
-            listening = wait_for_event(process, log_path, "listening for {label}")
-            server = RunningServer(
-                process, listening["host"], listening["port"], log_path
-            )
-            service_whoami(server)
-        finally:
-            assert stop(process) == 0
-
-        events = [json.loads(line) for line in log_path.read_text().splitlines()]
-        binds = [e for e in events if e.get("op") == "bind"]
-        assert [(e["dn"], e["result"], e["reason"]) for e in binds] == [
-            (SERVICE_DN, 0, "service")
+        assert result.returncode == 0
+        assert result.stdout.splitlines() == [
+            f"config {DEMO_CONFIG}: valid",
+            "source file: read 48 records",
+            "directory dc=example,dc=com (profile unix): 46 members, 12 groups, "
+            "2 cancelled members left out",
+            "skipped records: 0",
+            "service account: cn=papercut,ou=services,dc=example,dc=com",
+            "check passed: 0 problem(s), 0 warning(s)",
         ]
-        assert SERVICE_PASSWORD not in log_path.read_text()
+
+    def test_skipped_records_are_listed_as_warnings(self, tmp_path: Path) -> None:
+        """Records with no email or a taken username are listed with the reason."""
+        export = write_export(
+            tmp_path,
+            "M-1,Ann One,ann@example.com,,,,,,,Active",
+            "M-2,No Mail,,,,,,,,Active",
+            "M-3,Ann Again,ANN@example.com,,,,,,,Active",
+        )
+        config = write_config(tmp_path, demo_config(export))
+
+        result = run_cli("check", "--config", str(config), cwd=tmp_path)
+        strict = run_cli("check", "--strict", "--config", str(config), cwd=tmp_path)
+
+        assert result.returncode == 0
+        assert result.stdout.splitlines()[3:6] == [
+            "skipped records: 2",
+            "  M-2: no email address",
+            "  M-3: username 'ann@example.com' already belongs to member M-1",
+        ]
+        assert result.stdout.splitlines()[-1] == (
+            "check passed: 0 problem(s), 2 warning(s)"
+        )
+        assert strict.returncode == 1
+        assert strict.stdout.splitlines()[-1] == (
+            "check failed: 0 problem(s), 2 warning(s)"
+        )
+
+    def test_unreadable_source_fails(self, tmp_path: Path) -> None:
+        """A member file that is not there is a problem: exit status 1."""
+        missing = tmp_path / "nowhere.csv"
+        config = write_config(tmp_path, demo_config(missing))
+
+        result = run_cli("check", "--config", str(config), cwd=tmp_path)
+
+        assert result.returncode == 1
+        assert result.stdout.splitlines()[1:] == [
+            f"problem: source file: cannot read member file {missing}: "
+            "No such file or directory",
+            "check failed: 1 problem(s), 0 warning(s)",
+        ]
+
+    def test_empty_directory_fails(self, tmp_path: Path) -> None:
+        """An export with no active member is a problem, not an empty directory."""
+        export = write_export(
+            tmp_path, "M-1,Gone Member,gone@example.com,,,,,,,Cancelled"
+        )
+        config = write_config(tmp_path, demo_config(export))
+
+        result = run_cli("check", "--config", str(config), cwd=tmp_path)
+
+        assert result.returncode == 1
+        assert "problem: the directory would have no members" in result.stdout
+
+    def test_invalid_value_names_section_key_expected_found(
+        self, tmp_path: Path
+    ) -> None:
+        """A bad port is reported with its section, key, expectation and value."""
+        config = write_config(tmp_path, demo_config(server={"ldap_port": "banana"}))
+
+        result = run_cli("check", "--config", str(config), cwd=tmp_path)
+
+        assert result.returncode == 2
+        assert result.stderr == (
+            "ldapbridge: config error: [server] ldap_port: expected an integer "
+            "from 0 to 65535, found 'banana'\n"
+        )
+
+    def test_metrics_address_without_port_is_an_error(self, tmp_path: Path) -> None:
+        """[metrics] bind_address alone is refused: the listener needs a port."""
+        config = write_config(
+            tmp_path, demo_config(metrics={"bind_address": "127.0.0.1"})
+        )
+
+        result = run_cli("check", "--config", str(config), cwd=tmp_path)
+
+        assert result.returncode == 2
+        assert result.stderr == (
+            "ldapbridge: config error: [metrics] port: expected a port for the "
+            "metrics listener, found nothing\n"
+        )
 
 
-def wait_for_event(
-    process: subprocess.Popen[bytes], log_path: Path, log_format: str
-) -> dict:
-    """The first JSON log event whose format starts with ``log_format``."""
-    deadline = time.monotonic() + 30
+class TestExport:
+    def test_ldif_is_what_ldapsearch_gets_from_the_server(
+        self, demo_server: RunningServer, tmp_path: Path
+    ) -> None:
+        """The export equals, byte for byte, the whole tree as the server sends it."""
+        result = run_cli("export", "--ldif", "--config", str(DEMO_CONFIG), cwd=tmp_path)
+
+        assert result.returncode == 0
+        assert result.stdout == "version: 1\n\n" + served_ldif(demo_server)
+        assert result.stdout.count("\ndn: ") == 63
+
+    def test_operational_attributes_match_a_plus_search(
+        self, demo_server: RunningServer, tmp_path: Path
+    ) -> None:
+        """--operational adds exactly what a search for '*' and '+' returns."""
+        result = run_cli(
+            "export", "--ldif", "--operational", "--config", str(DEMO_CONFIG),
+            cwd=tmp_path,
+        )  # fmt: skip
+
+        assert result.returncode == 0
+        assert result.stdout == "version: 1\n\n" + served_ldif(demo_server, "*", "+")
+        assert "memberOf: cn=Night Owls,ou=groups,dc=example,dc=com" in result.stdout
+
+    def test_unsafe_values_and_dns_are_base64_as_the_server_sends_them(
+        self, tmp_path: Path
+    ) -> None:
+        """Non-ASCII DNs and values with a leading '<' or ':' are written base64."""
+        export = write_export(
+            tmp_path,
+            "M-1,<Angle Person,angle@example.com,,Café Crew,,,,,Active",
+            "M-2,:Colon Person,colon@example.com,,Café Crew,,,,,Active",
+        )
+        text = demo_config(export)
+        config = write_config(tmp_path, text)
+
+        result = run_cli("export", "--ldif", "--config", str(config), cwd=tmp_path)
+        with running_server(text, tmp_path / "server") as server:
+            served = served_ldif(server)
+
+        group_dn = "cn=Café Crew,ou=groups,dc=example,dc=com"
+        assert result.stdout == "version: 1\n\n" + served
+        assert f"dn:: {b64(group_dn)}\n" in result.stdout
+        assert f"cn:: {b64('<Angle Person')}\n" in result.stdout
+        assert f"cn:: {b64(':Colon Person')}\n" in result.stdout
+
+    def test_output_file_holds_the_same_ldif(self, tmp_path: Path) -> None:
+        """--output writes to a file exactly what standard output would get."""
+        target = tmp_path / "directory.ldif"
+
+        to_file = run_cli(
+            "export", "--ldif", "--output", str(target), "--config", str(DEMO_CONFIG),
+            cwd=tmp_path,
+        )  # fmt: skip
+        to_stdout = run_cli(
+            "export", "--ldif", "--config", str(DEMO_CONFIG), cwd=tmp_path
+        )
+
+        assert to_file.returncode == 0
+        assert to_file.stdout == ""
+        assert target.read_text(encoding="utf-8") == to_stdout.stdout
+
+    def test_format_must_be_named(self, tmp_path: Path) -> None:
+        """export without --ldif is a usage error."""
+        result = run_cli("export", "--config", str(DEMO_CONFIG), cwd=tmp_path)
+
+        assert result.returncode == 2
+        assert "one of the arguments --ldif is required" in result.stderr
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+
+class TestLookup:
+    def test_by_card_shows_entry_and_groups(self, tmp_path: Path) -> None:
+        """A card number with leading zeros finds Alex Demo, entry and groups."""
+        result = run_cli(
+            "lookup", "0000424242", "--config", str(DEMO_CONFIG), cwd=tmp_path
+        )
+
+        lines = result.stdout.rstrip("\n").splitlines()
+        assert result.returncode == 0
+        assert lines[0] == "# member M-2001, found by card"
+        assert lines[1] == "dn: uid=alex.demo@example.com,ou=people,dc=example,dc=com"
+        assert "employeeNumber: 0000424242" in lines
+        assert "userPassword" not in result.stdout
+        assert lines[-5:] == ALEX_GROUPS
+
+    def test_entry_is_what_the_server_returns(
+        self, demo_server: RunningServer, tmp_path: Path
+    ) -> None:
+        """The printed entry equals the server's answer to PaperCut's search."""
+        result = run_cli(
+            "lookup", "alex.demo@example.com", "--config", str(DEMO_CONFIG),
+            cwd=tmp_path,
+        )  # fmt: skip
+        served = ldap_tool(
+            "ldapsearch", demo_server, "-LLL", "-o", "ldif-wrap=no",
+            "-D", SERVICE_DN, "-w", SERVICE_PASSWORD,
+            "-b", "dc=example,dc=com", "(uid=alex.demo@example.com)",
+        )  # fmt: skip
+
+        after_heading = result.stdout.split("\n", 1)[1]
+        entry = after_heading[: after_heading.index("# groups")]
+        assert entry == served.stdout
+
+    def test_email_matches_in_any_case(self, tmp_path: Path) -> None:
+        """An upper-case email finds the member, by username and by email."""
+        result = run_cli(
+            "lookup", "ALEX.DEMO@EXAMPLE.COM", "--config", str(DEMO_CONFIG),
+            cwd=tmp_path,
+        )  # fmt: skip
+
+        assert result.returncode == 0
+        assert result.stdout.splitlines()[0] == (
+            "# member M-2001, found by username, email"
+        )
+
+    def test_cancelled_member_is_explained(self, tmp_path: Path) -> None:
+        """A cancelled member is not found, and the message says why."""
+        result = run_cli(
+            "lookup", "ex@example.com", "--config", str(DEMO_CONFIG), cwd=tmp_path
+        )
+
+        assert result.returncode == 1
+        assert result.stdout == ""
+        assert result.stderr == (
+            "ldapbridge: member M-2016 is cancelled, and cancelled members are "
+            "left out ([directory] include_cancelled = false)\n"
+        )
+
+    def test_skipped_record_is_explained(self, tmp_path: Path) -> None:
+        """A record skipped for a taken username gives its reason."""
+        export = write_export(
+            tmp_path,
+            "M-1,Ann One,ann@example.com,,,,,,,Active",
+            "M-2,Ann Again,ANN@example.com,,,,,0042,,Active",
+        )
+        config = write_config(tmp_path, demo_config(export))
+
+        result = run_cli("lookup", "0042", "--config", str(config), cwd=tmp_path)
+
+        assert result.returncode == 1
+        assert result.stderr == (
+            "ldapbridge: record M-2 is skipped: username 'ann@example.com' "
+            "already belongs to member M-1\n"
+        )
+
+    def test_unknown_member_exits_1(self, tmp_path: Path) -> None:
+        """Nothing matching is reported on stderr with exit status 1."""
+        result = run_cli("lookup", "nobody", "--config", str(DEMO_CONFIG), cwd=tmp_path)
+
+        assert result.returncode == 1
+        assert result.stderr == (
+            "ldapbridge: no member has the username, email, card or member id "
+            "'nobody'\n"
+        )
+
+
+class TestHashPassword:
+    def test_hash_from_stdin_verifies_and_hides_the_password(
+        self, tmp_path: Path
+    ) -> None:
+        """A password piped in comes back as a bcrypt hash, never as itself."""
+        result = run_cli("hash-password", cwd=tmp_path, stdin="correct horse\n")
+
+        hashed = result.stdout.strip()
+        assert result.returncode == 0
+        assert result.stdout.count("\n") == 1
+        assert hashed.startswith("$2b$")
+        assert bcrypt.checkpw(b"correct horse", hashed.encode("ascii"))
+        assert "correct horse" not in result.stdout + result.stderr
+
+    def test_empty_password_is_refused(self, tmp_path: Path) -> None:
+        """An empty line gives no hash and exit status 1."""
+        result = run_cli("hash-password", cwd=tmp_path, stdin="\n")
+
+        assert result.returncode == 1
+        assert result.stdout == ""
+        assert result.stderr == "ldapbridge: the password is empty\n"
+
+    def test_terminal_prompt_does_not_echo(self) -> None:
+        """Typed at a terminal, the password never appears on the terminal."""
+        output, status = run_on_terminal(
+            ["hash-password"], ["pty-secret", "pty-secret"]
+        )
+
+        assert status == 0
+        assert "Password: " in output
+        assert "Again: " in output
+        assert "pty-secret" not in output
+        hashed = output.strip().splitlines()[-1]
+        assert bcrypt.checkpw(b"pty-secret", hashed.encode("ascii"))
+
+    def test_terminal_mismatch_is_refused(self) -> None:
+        """Two different passwords at the prompts give no hash."""
+        output, status = run_on_terminal(["hash-password"], ["one-pw", "other-pw"])
+
+        assert status == 1
+        assert "ldapbridge: the two passwords differ" in output
+        assert "$2b$" not in output
+
+    def test_hash_works_as_a_service_password(self, tmp_path: Path) -> None:
+        """A hash it prints, put in the config, lets the service account bind."""
+        hashed = run_cli("hash-password", cwd=tmp_path, stdin="hashed-pw\n").stdout
+        text = demo_config(DEMO_CSV, service__papercut={"password": hashed.strip()})
+
+        with running_server(text, tmp_path / "server") as server:
+            good = ldap_tool("ldapwhoami", server, "-D", SERVICE_DN, "-w", "hashed-pw")
+            bad = ldap_tool("ldapwhoami", server, "-D", SERVICE_DN, "-w", hashed)
+
+        assert good.returncode == 0
+        assert good.stdout == f"dn:{SERVICE_DN}\n"
+        assert bad.returncode == 49
+
+
+def run_on_terminal(args: list[str], typed: list[str]) -> tuple[str, int]:
+    """Run ldapbridge on a pseudo-terminal, typing each line at a prompt."""
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: its terminal is the pty
+        os.execv(
+            sys.executable, [sys.executable, "-m", "ldapbridge.service.cli", *args]
+        )
+
+    output = b""
+    for line in typed:
+        output += read_until(fd, b": ")
+        os.write(fd, line.encode("utf-8") + b"\n")
+    output += read_until(fd, None)
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return output.decode("utf-8", "replace"), os.waitstatus_to_exitcode(status)
+
+
+def read_until(fd: int, marker: bytes | None, timeout_s: float = 30) -> bytes:
+    """Read the terminal until ``marker`` shows (None: until it closes)."""
+    data = b""
+    deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        for line in log_path.read_text().splitlines():
-            try:
-                event = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # a line still being written
-            if event.get("log_format", "").startswith(log_format):
-                return event
-        assert process.poll() is None, log_path.read_text()
-        time.sleep(0.05)
-    raise AssertionError(f"no {log_format!r} event:\n{log_path.read_text()}")
-
-
-class TestTwistd:
-    def test_twistd_answers_and_shuts_down_on_sigterm(self, tmp_path):
-        """twistd -n ldapbridge serves the demo and shuts down on SIGTERM."""
-        config = demo_config_file(tmp_path)
-        command = [*twistd_command(), str(config)]
-        with started(command, tmp_path, twistd_env()) as (process, server):
-            assert service_whoami(server) == f"dn:{SERVICE_DN}\n"
-            process.send_signal(signal.SIGTERM)
-            # After its clean shutdown twistd re-raises the signal on itself,
-            # by Twisted's design, so a supervisor sees why it stopped.
-            assert process.wait(timeout=15) == -signal.SIGTERM
-
-        log = server.log()
-        assert "serving 46 members and 12 groups under dc=example,dc=com" in log
-        assert "Server Shut Down." in log
-        assert not (tmp_path / "twistd.pid").exists()
-
-    def test_twistd_reports_a_bad_config_key(self, tmp_path):
-        """twistd with an unknown key exits non-zero naming section and key."""
-        config = demo_config_file(tmp_path, **{"[server]": "[server]\ncolour = blue"})
-        done = run([*twistd_command(), str(config)], tmp_path, env=twistd_env())
-        assert done.returncode == 1
-        assert "ldapbridge: [server]: unknown key(s) colour" in done.stderr
-
-
-class TestBadStart:
-    def test_unknown_key_is_a_config_error(self, tmp_path):
-        """An unknown key: exit 2 and a message naming section and key."""
-        config = demo_config_file(tmp_path, **{"[directory]": "[directory]\nbase = x"})
-        done = run([*SERVE, str(config)], tmp_path)
-        assert (done.returncode, done.stdout) == (2, "")
-        assert (
-            done.stderr
-            == "ldapbridge: config error: [directory]: unknown key(s) base\n"
-        )
-
-    def test_bad_value_is_a_config_error(self, tmp_path):
-        """A bad value: exit 2, section, key, expected and found."""
-        config = demo_config_file(tmp_path, **{"profile = unix": "profile = novell"})
-        done = run([*SERVE, str(config)], tmp_path)
-        assert done.returncode == 2
-        assert done.stderr == (
-            "ldapbridge: config error: [directory] profile: expected one of unix, "
-            "ad, edirectory, found 'novell'\n"
-        )
-
-    def test_malformed_base_dn_is_a_config_error(self, tmp_path):
-        """base_dn that is no DN: a config error, not a traceback."""
-        config = demo_config_file(
-            tmp_path, **{"base_dn = dc=example,dc=com": "base_dn = dc=example,,dc=com"}
-        )
-        done = run([*SERVE, str(config)], tmp_path)
-        assert done.returncode == 2
-        assert done.stderr == (
-            "ldapbridge: config error: [directory] base_dn: expected a DN such as "
-            "dc=example,dc=com, found 'dc=example,,dc=com' "
-            "(expected an attribute type at ',dc=com')\n"
-        )
-
-    def test_missing_member_file(self, tmp_path):
-        """A member export that cannot be read: exit 1 and the file's name."""
-        missing = tmp_path / "gone.csv"
-        config = demo_config_file(tmp_path, **{str(DEMO_CSV): str(missing)})
-        done = run([*SERVE, str(config)], tmp_path)
-        assert done.returncode == 1
-        assert done.stderr == (
-            f"ldapbridge: cannot load members: cannot read member file {missing}: "
-            "No such file or directory\n"
-        )
-
-    def test_port_in_use(self, tmp_path):
-        """A port another process holds: the server says so and exits 1."""
-        with socket.socket() as holder:
-            holder.bind(("127.0.0.1", 0))
-            holder.listen()
-            port = holder.getsockname()[1]
-            config = demo_config_file(tmp_path, port=port)
-            done = run([*SERVE, str(config)], tmp_path)
-        assert done.returncode == 1
-        assert f"cannot listen for LDAP: Couldn't listen on 127.0.0.1:{port}" in (
-            done.stdout
-        )
-
-    def test_missing_config_file(self, tmp_path):
-        """A config path that does not exist: exit 2 naming it."""
-        done = run([*SERVE, str(tmp_path / "nope.conf")], tmp_path)
-        assert done.returncode == 2
-        assert done.stderr == (
-            f"ldapbridge: config error: cannot read config file "
-            f"{tmp_path / 'nope.conf'}: No such file or directory\n"
-        )
-
-
-class TestCommandLine:
-    def test_version(self, tmp_path):
-        """ldapbridge --version prints the package version."""
-        done = run(
-            [sys.executable, "-m", "ldapbridge.service.cli", "--version"], tmp_path
-        )
-        assert (done.returncode, done.stdout) == (0, "0.1.0\n")
-
-    def test_no_command_prints_usage(self, tmp_path):
-        """ldapbridge with no command prints help and exits 2."""
-        done = run([sys.executable, "-m", "ldapbridge.service.cli"], tmp_path)
-        assert done.returncode == 2
-        assert done.stdout.startswith("usage: ldapbridge")
-
-    def test_console_script_is_installed(self, tmp_path):
-        """pip install gives an `ldapbridge` command."""
-        done = run(["ldapbridge", "--version"], tmp_path)
-        assert (done.returncode, done.stdout) == (0, "0.1.0\n")
+        readable, _, _ = select.select([fd], [], [], deadline - time.monotonic())
+        if not readable:
+            break
+        try:
+            chunk = os.read(fd, 1024)
+        except OSError:  # the child closed the terminal
+            return data
+        if not chunk:
+            return data
+        data += chunk
+        if marker is not None and data.endswith(marker):
+            return data
+    raise AssertionError(f"terminal output stalled: {data!r}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from twisted.application.service import IServiceMaker
@@ -21,17 +22,27 @@ class BridgeServiceMaker:
     options = Options
 
     def makeService(self, options: Any) -> Any:
+        """The bridge, logging to stdout as ``[logging]`` says (see README)."""
         from twisted.internet import reactor
 
         from ldapbridge import config
         from ldapbridge.directory.sources import SourceError
+        from ldapbridge.service import logs
         from ldapbridge.service.app import make_service
 
         try:
             settings = config.load(options["config"])
-            return make_service(settings, reactor)
+            levels = logs.LogLevels(settings.logging.level)
+            bridge = make_service(settings, reactor, levels)
         except (config.ConfigError, SourceError) as e:
             raise SystemExit(f"ldapbridge: {e}") from None
+
+        # Hold on to the real stdout: twistd redirects sys.stdout into the
+        # log once logging starts.
+        observer = logs.make_observer(settings.logging, sys.stdout, levels)
+        top = logs.ApplicationLogging(observer)
+        bridge.setServiceParent(top)
+        return top
 
 
 service_maker = BridgeServiceMaker()

@@ -1,0 +1,209 @@
+"""The admin commands that read the directory without serving it.
+
+``check``, ``export`` and ``lookup`` build the directory exactly as the
+server does (same source, same snapshot rules, same tree and profile), so
+what they show is what PaperCut would get.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import IO
+
+import attrs
+
+from ldapbridge.config import Settings
+from ldapbridge.directory.model import Member, MemberRecord, Snapshot
+from ldapbridge.directory.snapshot import build_snapshot
+from ldapbridge.directory.sources import SourceError
+from ldapbridge.ldap import dn, ldif
+from ldapbridge.ldap.profiles import make_profile
+from ldapbridge.ldap.search import Selection
+from ldapbridge.ldap.tree import DirectoryTree
+from ldapbridge.service.app import make_source, make_tree
+
+OK, PROBLEMS = 0, 1
+
+
+@attrs.frozen
+class Directory:
+    """What one read of the source becomes: records, snapshot and tree."""
+
+    records: tuple[MemberRecord, ...]
+    snapshot: Snapshot
+    tree: DirectoryTree
+
+    @property
+    def cancelled_left_out(self) -> int:
+        published = len(self.snapshot.members) + len(self.snapshot.skipped)
+        return len(self.records) - published
+
+    def service_dns(self) -> list[str]:
+        return [
+            entry.dn
+            for ndn, identity in self.tree.identities.items()
+            if identity.service is not None and (entry := self.tree.lookup(ndn))
+        ]
+
+
+def read_directory(settings: Settings) -> Directory:
+    """Blocking: read the source and build the tree; raises SourceError."""
+    records = tuple(make_source(settings).fetch())
+    snapshot = build_snapshot(records, settings.directory)
+    return Directory(records, snapshot, make_tree(settings, snapshot))
+
+
+# -- check -----------------------------------------------------------------
+
+
+def check(settings: Settings, out: IO[str], strict: bool = False) -> int:
+    """Report on the config and the source; 1 if anything would go wrong.
+
+    Skipped records and a missing service account are warnings: the server
+    runs with them, but ``strict`` counts them as problems too.
+    """
+    print(f"config {settings.path}: valid", file=out)
+    try:
+        directory = read_directory(settings)
+    except SourceError as e:
+        print(f"problem: source {settings.source.type}: {e}", file=out)
+        return _verdict(out, problems=1, warnings=0, strict=strict)
+
+    problems = _report_directory(settings, directory, out)
+    warnings = _report_skipped(directory.snapshot, out)
+    warnings += _report_services(directory, out)
+    return _verdict(out, problems, warnings, strict)
+
+
+def _report_directory(settings: Settings, directory: Directory, out: IO[str]) -> int:
+    snapshot = directory.snapshot
+    print(
+        f"source {settings.source.type}: read {len(directory.records)} records",
+        file=out,
+    )
+    print(
+        f"directory {settings.directory.base_dn} (profile "
+        f"{settings.directory.profile}): {len(snapshot.members)} members, "
+        f"{len(snapshot.groups)} groups, "
+        f"{directory.cancelled_left_out} cancelled members left out",
+        file=out,
+    )
+    if not snapshot.members:
+        # PaperCut's "delete users that do not exist" would empty its user
+        # list against an empty directory (DESIGN.md, PaperCut's behaviour).
+        print("problem: the directory would have no members", file=out)
+        return 1
+    return 0
+
+
+def _report_skipped(snapshot: Snapshot, out: IO[str]) -> int:
+    print(f"skipped records: {len(snapshot.skipped)}", file=out)
+    for skipped in snapshot.skipped:
+        print(f"  {skipped.member_id}: {skipped.reason}", file=out)
+    return len(snapshot.skipped)
+
+
+def _report_services(directory: Directory, out: IO[str]) -> int:
+    service_dns = directory.service_dns()
+    for service_dn in service_dns:
+        print(f"service account: {service_dn}", file=out)
+    if not service_dns:
+        print(
+            "warning: no [service.<name>] section, so PaperCut has no account "
+            "to bind as",
+            file=out,
+        )
+        return 1
+    return 0
+
+
+def _verdict(out: IO[str], problems: int, warnings: int, strict: bool) -> int:
+    failed = problems > 0 or (strict and warnings > 0)
+    word = "failed" if failed else "passed"
+    print(f"check {word}: {problems} problem(s), {warnings} warning(s)", file=out)
+    return PROBLEMS if failed else OK
+
+
+# -- export ----------------------------------------------------------------
+
+
+def export_ldif(directory: Directory, operational: bool) -> Iterator[bytes]:
+    """The whole tree as LDIF, each entry as a service account's search sends it."""
+    selection = Selection(all_user=True, all_operational=operational)
+    return ldif.entries_ldif(directory.tree.entries, selection)
+
+
+# -- lookup ----------------------------------------------------------------
+
+
+def find_members(snapshot: Snapshot, query: str) -> list[tuple[Member, list[str]]]:
+    """Members whose username, email, card or member id is ``query``.
+
+    Usernames and emails match in any case; cards match exactly, since
+    PaperCut compares card numbers as strings (DESIGN.md).
+    """
+    text = query.strip()
+    folded = text.lower()
+    found = []
+    for member in snapshot.members:
+        how = [
+            name
+            for name, matched in (
+                ("username", member.username == folded),
+                ("email", member.email.lower() == folded),
+                ("card", bool(member.card) and member.card == text),
+                ("member id", member.member_id == text),
+            )
+            if matched
+        ]
+        if how:
+            found.append((member, how))
+    return found
+
+
+def lookup(settings: Settings, directory: Directory, query: str, out: IO[bytes]) -> int:
+    """Print each matching member's entry and groups; 1 when none matches."""
+    found = find_members(directory.snapshot, query)
+    for member, how in found:
+        out.write(_member_report(settings, directory, member, how))
+    return OK if found else PROBLEMS
+
+
+def _member_report(
+    settings: Settings, directory: Directory, member: Member, how: list[str]
+) -> bytes:
+    profile = make_profile(settings.directory)
+    entry = directory.tree.lookup(dn.normalize(profile.member_dn(member)))
+    assert entry is not None, "every member of a snapshot has an entry"
+    group_dns = [
+        profile.group_dn(g)
+        for g in directory.snapshot.groups
+        if member.username in g.usernames
+    ]
+
+    lines = [f"# member {member.member_id}, found by {', '.join(how)}"]
+    if not member.active:
+        lines.append("# cancelled: listed (include_cancelled = true) but cannot bind")
+    head = "".join(line + "\n" for line in lines).encode("utf-8")
+    body = ldif.entry_ldif(entry, list(entry.user_attributes()))
+    groups = [f"# groups PaperCut would see: {len(group_dns)}"]
+    groups += [f"#   {group_dn}" for group_dn in group_dns]
+    return head + body + "".join(g + "\n" for g in groups).encode("utf-8") + b"\n"
+
+
+def why_missing(settings: Settings, directory: Directory, query: str) -> str:
+    """Explain why no member matches ``query``: cancelled, skipped, or unknown."""
+    text = query.strip()
+    skipped = {s.member_id: s.reason for s in directory.snapshot.skipped}
+    for record in directory.records:
+        same_email = record.email.strip().lower() == text.lower()
+        if not same_email and text not in (record.member_id, record.card):
+            continue
+        if record.member_id in skipped:
+            return f"record {record.member_id} is skipped: {skipped[record.member_id]}"
+        if not record.active and not settings.directory.include_cancelled:
+            return (
+                f"member {record.member_id} is cancelled, and cancelled members "
+                "are left out ([directory] include_cancelled = false)"
+            )
+    return f"no member has the username, email, card or member id {text!r}"

@@ -1,0 +1,92 @@
+"""contrib/ldapbridge.service: a valid, hardened systemd unit."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support import ROOT
+
+UNIT = ROOT / "contrib" / "ldapbridge.service"
+INSTALLED_COMMAND = "/opt/ldapbridge/bin/ldapbridge"
+
+needs_systemd_analyze = pytest.mark.skipif(
+    shutil.which("systemd-analyze") is None, reason="systemd-analyze not installed"
+)
+
+
+def settings(text: str) -> list[tuple[str, str]]:
+    """(key, value) of each setting line, in order; keys may repeat."""
+    pairs = []
+    for line in text.splitlines():
+        if "=" in line and not line.startswith(("#", "[")):
+            key, value = line.split("=", 1)
+            pairs.append((key, value))
+    return pairs
+
+
+def local_unit(tmp_path: Path) -> Path:
+    """The unit with ExecStart pointing at this environment's ldapbridge."""
+    here = Path(sys.executable).parent / "ldapbridge"
+    text = UNIT.read_text(encoding="utf-8").replace(INSTALLED_COMMAND, str(here))
+    path = tmp_path / "ldapbridge.service"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+class TestUnitSettings:
+    def test_runs_unprivileged_with_only_the_bind_capability(self) -> None:
+        """A dedicated user, with CAP_NET_BIND_SERVICE as its only capability."""
+        found = settings(UNIT.read_text(encoding="utf-8"))
+
+        assert ("User", "ldapbridge") in found
+        assert ("AmbientCapabilities", "CAP_NET_BIND_SERVICE") in found
+        assert ("CapabilityBoundingSet", "CAP_NET_BIND_SERVICE") in found
+        assert ("NoNewPrivileges", "yes") in found
+
+    def test_reload_sends_hangup_and_start_serves_the_etc_config(self) -> None:
+        """systemctl reload sends SIGHUP; start serves /etc/ldapbridge/bridge.conf."""
+        found = dict(settings(UNIT.read_text(encoding="utf-8")))
+
+        assert found["ExecReload"] == "/bin/kill -HUP $MAINPID"
+        assert found["ExecStart"] == (
+            f"{INSTALLED_COMMAND} serve --config /etc/ldapbridge/bridge.conf"
+        )
+
+
+@needs_systemd_analyze
+class TestUnitWithSystemd:
+    def test_systemd_accepts_every_line(self, tmp_path: Path) -> None:
+        """systemd-analyze verify finds no error and no unknown key."""
+        result = subprocess.run(
+            ["systemd-analyze", "verify", str(local_unit(tmp_path))],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+        assert result.returncode == 0
+        assert result.stderr == ""
+
+    def test_exposure_is_rated_ok(self, tmp_path: Path) -> None:
+        """systemd's own security review rates the sandbox 2.0 or better."""
+        result = subprocess.run(
+            [
+                "systemd-analyze",
+                "security",
+                "--offline=true",
+                str(local_unit(tmp_path)),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+        found = re.search(r"Overall exposure level for \S+: ([\d.]+)", result.stdout)
+        assert found is not None, result.stdout + result.stderr
+        assert float(found.group(1)) <= 2.0
