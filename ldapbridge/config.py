@@ -179,16 +179,12 @@ class _Section:
         return self.parse(key, default, convert, "a comma-separated list")
 
     def fail(self, key: str, expected: str, found: str) -> None:
-        raise ConfigError(
-            f"[{self.name}] {key}: expected {expected}, found {found}"
-        )
+        raise ConfigError(f"[{self.name}] {key}: expected {expected}, found {found}")
 
     def check_unknown(self) -> None:
         unknown = sorted(set(self._values) - self._used)
         if unknown:
-            raise ConfigError(
-                f"[{self.name}]: unknown key(s) {', '.join(unknown)}"
-            )
+            raise ConfigError(f"[{self.name}]: unknown key(s) {', '.join(unknown)}")
 
 
 def _bad(raw: str) -> T:  # type: ignore[type-var]
@@ -203,9 +199,11 @@ def load(path: str | os.PathLike[str]) -> Settings:
         with config_path.open(encoding="utf-8") as f:
             parser.read_file(f)
     except OSError as e:
-        raise ConfigError(f"cannot read config file {config_path}: {e.strerror}")
+        raise ConfigError(
+            f"cannot read config file {config_path}: {e.strerror}"
+        ) from None
     except configparser.Error as e:
-        raise ConfigError(f"config file {config_path} is not valid INI: {e}")
+        raise ConfigError(f"config file {config_path} is not valid INI: {e}") from None
 
     return parse(parser, config_path)
 

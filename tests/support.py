@@ -82,8 +82,14 @@ def running_server(config_text: str, workdir: Path) -> Iterator[RunningServer]:
 
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(
-            [sys.executable, "-m", "ldapbridge.service.cli", "serve",
-             "--config", str(config_path)],
+            [
+                sys.executable,
+                "-m",
+                "ldapbridge.service.cli",
+                "serve",
+                "--config",
+                str(config_path),
+            ],
             stdout=log_file,
             stderr=subprocess.STDOUT,
             cwd=workdir,
@@ -107,7 +113,9 @@ def stop(process: subprocess.Popen[bytes]) -> int:
     return process.returncode
 
 
-def ldap_tool(tool: str, server: RunningServer, *args: str) -> subprocess.CompletedProcess[str]:
+def ldap_tool(
+    tool: str, server: RunningServer, *args: str
+) -> subprocess.CompletedProcess[str]:
     """Run an OpenLDAP client tool (ldapsearch, ldapwhoami...) against ``server``."""
     return subprocess.run(
         [tool, "-x", "-H", server.url, *args],

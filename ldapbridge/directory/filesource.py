@@ -34,9 +34,13 @@ class CsvFileSource:
                 self._check_header(reader.fieldnames or [])
                 return [self._record(row) for row in reader]
         except OSError as e:
-            raise SourceError(f"cannot read member file {self.path}: {e.strerror}")
+            raise SourceError(
+                f"cannot read member file {self.path}: {e.strerror}"
+            ) from None
         except (UnicodeDecodeError, csv.Error) as e:
-            raise SourceError(f"member file {self.path} is not valid CSV: {e}")
+            raise SourceError(
+                f"member file {self.path} is not valid CSV: {e}"
+            ) from None
 
     def _check_header(self, header: Iterable[str]) -> None:
         present = set(header)

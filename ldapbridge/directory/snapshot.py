@@ -152,9 +152,9 @@ def _stable_numbers(keys: list[tuple[str, str]], base: int) -> dict[str, int]:
     return numbers
 
 
-def _groups(members: tuple[Member, ...], settings: DirectorySettings) -> tuple[
-    Group, ...
-]:
+def _groups(
+    members: tuple[Member, ...], settings: DirectorySettings
+) -> tuple[Group, ...]:
     """Build one group per team, plan and location, and one of everyone."""
     by_kind = _memberships(members, settings)
 
@@ -181,8 +181,9 @@ def _memberships(
     members: tuple[Member, ...], settings: DirectorySettings
 ) -> dict[str, dict[str, set[str]]]:
     """Map group kind -> group label -> usernames, for the enabled kinds."""
-    by_kind: dict[str, dict[str, set[str]]] = {k: defaultdict(set) for k in
-                                                 GROUP_KIND_ORDER}
+    by_kind: dict[str, dict[str, set[str]]] = {
+        k: defaultdict(set) for k in GROUP_KIND_ORDER
+    }
     enabled = set(settings.group_kinds)
     for m in members:
         labels = {

@@ -62,9 +62,7 @@ def authenticate(tree: DirectoryTree, checker: PasswordChecker, request: Any) ->
         return _refused("password_without_dn")
 
     identity = tree.identity(dn.normalize(bind_dn))
-    accepted, reason = yield threads.deferToThread(
-        _check, identity, checker, password
-    )
+    accepted, reason = yield threads.deferToThread(_check, identity, checker, password)
     if not accepted:
         return _refused(reason)
     return BindOutcome(results.SUCCESS, "", reason, identity)

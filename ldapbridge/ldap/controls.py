@@ -19,7 +19,6 @@ from ldapbridge.ldap.results import (
 )
 
 
-
 @attrs.frozen
 class PagedRequest:
     size: int

@@ -58,8 +58,7 @@ def normalize(text: str) -> str:
 def format_dn(rdns: tuple[RDN, ...]) -> str:
     """A DN string from parsed RDNs, keeping the case of types and values."""
     return ",".join(
-        "+".join(f"{attr}={escape_value(value)}" for attr, value in rdn)
-        for rdn in rdns
+        "+".join(f"{attr}={escape_value(value)}" for attr, value in rdn) for rdn in rdns
     )
 
 

@@ -33,7 +33,7 @@ class Entry:
         ndn: str,
         parent_ndn: str,
         attributes: Mapping[str, Sequence[str]],
-        operational: Mapping[str, Sequence[str]] = {},  # noqa: B006 (read only)
+        operational: Mapping[str, Sequence[str]] = {},
     ) -> None:
         self.dn = dn
         self.ndn = ndn

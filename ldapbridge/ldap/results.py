@@ -62,4 +62,4 @@ def to_result(error: BaseException) -> tuple[int, str]:
 def is_internal(error: BaseException) -> bool:
     """True for failures the log should explain with a traceback."""
     known = (LDAPError, NoSuchEntry, InvalidDN, FilterError)
-    return not isinstance(error, known + (PasswordCheckUnavailable, SourceError))
+    return not isinstance(error, (*known, PasswordCheckUnavailable, SourceError))

@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 from ldaptor.protocols import pureber, pureldap
 from ldaptor.protocols.ldap.ldapserver import BaseLDAPServer
-from twisted.internet import defer, protocol, threads
+from twisted.internet import defer, protocol
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
@@ -25,7 +25,7 @@ from ldapbridge.ldap import ber, controls, dn, filters, oids, results
 from ldapbridge.ldap.binds import BindOutcome, authenticate
 from ldapbridge.ldap.paging import PagedSearches
 from ldapbridge.ldap.results import LDAPError
-from ldapbridge.ldap.search import SearchRequest, Selection
+from ldapbridge.ldap.search import SearchRequest
 from ldapbridge.ldap.tree import DirectoryTree, Identity
 
 log = Logger(namespace="ldapbridge.ldap")
@@ -103,6 +103,7 @@ class BridgeProtocol(BaseLDAPServer):
 
     def __init__(self, factory: BridgeFactory) -> None:
         super().__init__()
+        self.buffer: bytes = b""
         self.bridge = factory
         self.session = next(_session_ids)
         self.identity: Identity | None = None
@@ -191,8 +192,9 @@ class BridgeProtocol(BaseLDAPServer):
         return handlers
 
     def _unexpected(self, failure: Failure, message_id: int) -> None:
-        log.failure("session={session} unexpected failure", failure,
-                    session=self.session)
+        log.failure(
+            "session={session} unexpected failure", failure, session=self.session
+        )
         self._send(
             message_id,
             ber.result(EXTENDED_RESPONSE, results.OTHER, "internal server error"),
@@ -299,8 +301,7 @@ class BridgeProtocol(BaseLDAPServer):
         if search.paged is not None:
             return self.paged.page(tree, search, self._visible)
 
-        found = self._visible(tree.search(search.base_ndn, search.scope,
-                                          search.filter))
+        found = self._visible(tree.search(search.base_ndn, search.scope, search.filter))
         if search.size_limit and len(found) > search.size_limit:
             return found[: search.size_limit], results.SIZE_LIMIT_EXCEEDED, b""
         return found, results.SUCCESS, b""

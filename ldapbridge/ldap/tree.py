@@ -128,10 +128,10 @@ class DirectoryTree:
                 found = [c for c in map(self._candidates, items) if c is not None]
                 return set.intersection(*found) if found else None
             case filters.Or(items):
-                found = [self._candidates(i) for i in items]
-                if any(c is None for c in found):
+                options = [self._candidates(i) for i in items]
+                if any(c is None for c in options):
                     return None
-                return set().union(*found)  # type: ignore[arg-type]
+                return set().union(*(c for c in options if c is not None))
         return None
 
 
@@ -225,8 +225,9 @@ class _TreeBuilder:
         self.add(base, {"objectClass": object_classes, attr: [value]})
 
     def add_container(self, container_dn: str, name: str) -> None:
-        self.add(container_dn, {"objectClass": ["top", "organizationalUnit"],
-                                "ou": [name]})
+        self.add(
+            container_dn, {"objectClass": ["top", "organizationalUnit"], "ou": [name]}
+        )
 
     def add_members(self, snapshot: Snapshot) -> None:
         groups_of: dict[str, list[str]] = defaultdict(list)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from ldapbridge import __version__, config
 from ldapbridge.directory.sources import SourceError
@@ -45,7 +46,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def serve_command(settings: config.Settings) -> int:
-    from twisted.internet import reactor
+    from twisted.internet import reactor as installed_reactor
+
+    reactor: Any = installed_reactor
 
     from ldapbridge.service.app import make_service
     from ldapbridge.service.logs import start_logging
@@ -59,7 +62,7 @@ def serve_command(settings: config.Settings) -> int:
 
     top.startService()
     reactor.addSystemEventTrigger("before", "shutdown", top.stopService)
-    reactor.run()  # type: ignore[attr-defined]
+    reactor.run()
     failed = any(getattr(s, "failed", False) for s in top)
     return 1 if failed else 0
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import sys
-from typing import IO
+from typing import IO, cast
 
 from twisted.logger import (
     FilteringLogObserver,
+    ILogFilterPredicate,
     ILogObserver,
     LogLevel,
     LogLevelFilterPredicate,
@@ -26,7 +27,11 @@ def make_observer(settings: LoggingSettings, stream: IO[str]) -> ILogObserver:
     predicate = LogLevelFilterPredicate(
         defaultLogLevel=LogLevel.levelWithName(settings.level)
     )
-    return FilteringLogObserver(base, [predicate])
+    # Twisted's classes declare their interfaces with zope, which mypy cannot see.
+    observer = FilteringLogObserver(
+        cast(ILogObserver, base), [cast(ILogFilterPredicate, predicate)]
+    )
+    return cast(ILogObserver, observer)
 
 
 def start_logging(settings: LoggingSettings, stream: IO[str] = sys.stdout) -> None:
