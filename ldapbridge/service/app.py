@@ -18,8 +18,8 @@ from ldapbridge.directory.model import Snapshot
 from ldapbridge.directory.passwords import HashPasswordChecker
 from ldapbridge.directory.snapshot import build_snapshot
 from ldapbridge.directory.sources import MemberSource
-from ldapbridge.ldap.profiles import make_profile
 from ldapbridge.ldap.server import BridgeFactory, DirectoryHolder
+from ldapbridge.ldap.servertypes import make_profile
 from ldapbridge.ldap.tree import DirectoryTree, build_tree
 
 log = Logger(namespace="ldapbridge.service")
