@@ -100,10 +100,19 @@ class DirectoryTree:
     def identity_by_name(self, name: str) -> Identity | None:
         """Who a bind name means: a profile's other name, else a DN.
 
-        Raises InvalidDN when the name is neither.
+        Raises InvalidDN when the name is neither and the profile takes no
+        other names; when it does, an unknown name is simply nobody, so that
+        a wrong name and a wrong password look alike, as for DNs.
         """
         ndn = self.bind_names.get(name.casefold())
-        return self.identities.get(ndn if ndn is not None else dn.normalize(name))
+        if ndn is None:
+            try:
+                ndn = dn.normalize(name)
+            except dn.InvalidDN:
+                if self.bind_names:
+                    return None
+                raise
+        return self.identities.get(ndn)
 
     def root_dse_search(self, node: filters.Node) -> list[Entry]:
         return [self.root_dse] if filters.evaluate(node, self.root_dse) else []
