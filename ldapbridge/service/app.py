@@ -15,7 +15,7 @@ from twisted.logger import Logger
 from ldapbridge.config import Settings
 from ldapbridge.directory.filesource import CsvFileSource
 from ldapbridge.directory.model import Snapshot
-from ldapbridge.directory.passwords import HashPasswordChecker
+from ldapbridge.directory.passwords import HashPasswordChecker, PasswordChecker
 from ldapbridge.directory.snapshot import build_snapshot
 from ldapbridge.directory.sources import MemberSource
 from ldapbridge.ldap.server import BridgeFactory, DirectoryHolder
@@ -27,6 +27,11 @@ log = Logger(namespace="ldapbridge.service")
 
 def make_source(settings: Settings) -> MemberSource:
     return CsvFileSource(settings.source)
+
+
+def make_checker(settings: Settings) -> PasswordChecker:
+    """How members' passwords are checked: against hashes in the export."""
+    return HashPasswordChecker()
 
 
 def load_snapshot(settings: Settings) -> Snapshot:
@@ -109,7 +114,7 @@ def make_service(settings: Settings, reactor: Any) -> service.MultiService:
         base=settings.directory.base_dn,
     )
 
-    factory = BridgeFactory(DirectoryHolder(tree), HashPasswordChecker())
+    factory = BridgeFactory(DirectoryHolder(tree), make_checker(settings))
     top = service.MultiService()
     endpoint = server_endpoint(
         reactor, settings.server.bind_address, settings.server.ldap_port

@@ -9,6 +9,7 @@ from typing import Any
 
 from ldapbridge import __version__, config
 from ldapbridge.directory.sources import SourceError
+from ldapbridge.service import papercut
 
 DEFAULT_CONFIG = "bridge.conf"
 
@@ -16,6 +17,9 @@ DEFAULT_CONFIG = "bridge.conf"
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    if hasattr(args, "papercut"):
+        # PaperCut's programs find their config themselves (papercut.py).
+        return int(args.papercut(args.words))
     if not hasattr(args, "run"):
         parser.print_help()
         return 2
@@ -42,7 +46,25 @@ def _parser() -> argparse.ArgumentParser:
         "--config", default=DEFAULT_CONFIG, help="config file (default: %(default)s)"
     )
     serve.set_defaults(run=serve_command)
+    _add_papercut_commands(commands)
     return parser
+
+
+def _add_papercut_commands(commands: Any) -> None:
+    """PaperCut's custom user sync and auth programs (docs/papercut.md)."""
+    where = f"config from ${papercut.CONFIG_ENV}, else {papercut.DEFAULT_CONFIG}"
+    sync = commands.add_parser(
+        "papercut-sync",
+        help=f"PaperCut custom user sync program: - <command> ({where})",
+    )
+    sync.add_argument("words", nargs=argparse.REMAINDER)
+    sync.set_defaults(papercut=papercut.sync_main)
+
+    auth = commands.add_parser(
+        "papercut-auth",
+        help=f"PaperCut custom auth program: username and password on stdin ({where})",
+    )
+    auth.set_defaults(papercut=lambda words: papercut.auth_main(), words=[])
 
 
 def serve_command(settings: config.Settings) -> int:
