@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import configparser
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -22,6 +23,14 @@ GROUP_KINDS = ("team", "plan", "location", "all")
 USERNAME_RULES = ("email", "email_localpart", "member_id")
 SERVICE_PREFIX = "service."
 
+# Member fields that may feed a card number or a PIN, and those that may
+# feed a department or office label; "none" publishes nothing.
+CREDENTIAL_FIELDS = ("card", "second_card", "pin", "member_id", "none")
+LABEL_FIELDS = ("team", "company", "plan", "location", "none")
+
+# An LDAP attribute type name (RFC 4512 1.4, "descr").
+ATTRIBUTE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
+
 # CSV column names of the member export, keyed by the member field they feed.
 DEFAULT_COLUMNS = {
     "member_id": "Member ID",
@@ -32,6 +41,7 @@ DEFAULT_COLUMNS = {
     "plan": "Plan",
     "location": "Location",
     "card": "Access Card",
+    "second_card": "Second Card",
     "pin": "PIN",
     "status": "Status",
     "password_hash": "Password Hash",
@@ -60,6 +70,18 @@ class DirectorySettings:
     login_shell: str = "/bin/false"
     uid_number_base: int = 10000
     gid_number_base: int = 10000
+    card_from: str = "card"
+    second_card_from: str = "second_card"
+    pin_from: str = "pin"
+    department_from: str = "team"
+    office_from: str = "location"
+    # Attribute names; empty means the profile's own default.
+    card_attribute: str = ""
+    second_card_attribute: str = ""
+    pin_attribute: str = ""
+    # Active Directory names: user@upn_suffix and NETBIOS_DOMAIN\user.
+    upn_suffix: str = ""
+    netbios_domain: str = ""
 
 
 @attrs.frozen
@@ -268,9 +290,10 @@ def _directory(s: _Section) -> DirectorySettings:
         if kind not in GROUP_KINDS:
             s.fail("groups", "a list drawn from " + ", ".join(GROUP_KINDS), kind)
 
+    profile = s.choice("profile", "unix", PROFILES)
     return DirectorySettings(
         base_dn=base_dn,
-        profile=s.choice("profile", "unix", PROFILES),
+        profile=profile,
         include_cancelled=s.boolean("include_cancelled", False),
         group_kinds=kinds,
         all_members_group=s.text("all_members_group", "all-members"),
@@ -279,7 +302,59 @@ def _directory(s: _Section) -> DirectorySettings:
         login_shell=s.text("login_shell", "/bin/false"),
         uid_number_base=s.integer("uid_number_base", 10000, 1, 2**31 - 2**24),
         gid_number_base=s.integer("gid_number_base", 10000, 1, 2**31 - 2**24),
+        **_member_fields(s),
+        **_attribute_names(s),
+        **_domain_names(s, base_dn, profile),
     )
+
+
+def _member_fields(s: _Section) -> dict[str, str]:
+    """Which member field feeds each published credential and label."""
+    return {
+        "card_from": s.choice("card_from", "card", CREDENTIAL_FIELDS),
+        "second_card_from": s.choice(
+            "second_card_from", "second_card", CREDENTIAL_FIELDS
+        ),
+        "pin_from": s.choice("pin_from", "pin", CREDENTIAL_FIELDS),
+        "department_from": s.choice("department_from", "team", LABEL_FIELDS),
+        "office_from": s.choice("office_from", "location", LABEL_FIELDS),
+    }
+
+
+def _attribute_names(s: _Section) -> dict[str, str]:
+    """The attribute names chosen for card, second card and PIN; distinct."""
+    names: dict[str, str] = {}
+    for key in ("card_attribute", "second_card_attribute", "pin_attribute"):
+        name = s.text(key, "")
+        if name and not ATTRIBUTE_NAME.fullmatch(name):
+            s.fail(key, "an attribute name (letters, digits, hyphens)", repr(name))
+        if name and name.lower() in (n.lower() for n in names.values()):
+            s.fail(key, "a name not used by another *_attribute key", repr(name))
+        names[key] = name
+    return names
+
+
+def _domain_names(s: _Section, base_dn: str, profile: str) -> dict[str, str]:
+    """upn_suffix and netbios_domain, by default from base_dn's dc= parts."""
+    dc_parts = [
+        value.strip()
+        for key, _, value in (part.partition("=") for part in base_dn.split(","))
+        if key.strip().lower() == "dc" and value.strip()
+    ]
+    upn_suffix = s.text("upn_suffix", ".".join(dc_parts)).lstrip("@").lower()
+    domain = s.text("netbios_domain", dc_parts[0] if dc_parts else "").upper()
+    if profile == "ad" and not upn_suffix:
+        s.fail("upn_suffix", "a DNS domain such as example.com", "nothing")
+    if profile == "ad" and not domain:
+        s.fail("netbios_domain", "a domain name such as EXAMPLE", "nothing")
+    # Bind names are split at these characters, so the names cannot hold them.
+    for key, value, separator in (
+        ("upn_suffix", upn_suffix, "@"),
+        ("netbios_domain", domain, "\\"),
+    ):
+        if separator in value:
+            s.fail(key, f"a name without {separator!r}", repr(value))
+    return {"upn_suffix": upn_suffix, "netbios_domain": domain}
 
 
 def _source(s: _Section, config_dir: Path) -> SourceSettings:

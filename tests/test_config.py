@@ -54,7 +54,10 @@ class TestValues:
         """A config with only a source and a service takes every default."""
         settings = load(tmp_path, MINIMAL)
         assert settings.server == config.ServerSettings()
-        assert settings.directory == config.DirectorySettings()
+        # The AD names default from base_dn's dc parts (dc=example,dc=com).
+        assert settings.directory == config.DirectorySettings(
+            upn_suffix="example.com", netbios_domain="EXAMPLE"
+        )
         assert settings.logging == config.LoggingSettings("info", "text")
         assert settings.source.encoding == "utf-8-sig"
         assert settings.source.columns == config.DEFAULT_COLUMNS
@@ -261,7 +264,8 @@ class TestErrors:
     def test_unknown_section(self, tmp_path):
         """A section the bridge does not know is an error naming it."""
         assert error_of(tmp_path, MINIMAL + "\n[ldap]\nport = 1\n") == (
-            "[ldap]: unknown section; expected one of directory, logging, metrics, server, "
+            "[ldap]: unknown section; expected one of directory, logging, metrics, "
+            "server, "
             "source or [service.<name>]"
         )
 

@@ -70,4 +70,5 @@ class CsvFileSource:
             pin=cell("pin"),
             active=not status or status in self.settings.active_statuses,
             password_hash=cell("password_hash"),
+            second_card=cell("second_card"),
         )

@@ -26,6 +26,7 @@ class MemberRecord:
     pin: str = attrs.field(default="", repr=False)
     active: bool = True
     password_hash: str = attrs.field(default="", repr=False)
+    second_card: str = ""
 
 
 @attrs.frozen
@@ -47,6 +48,7 @@ class Member:
     active: bool
     uid_number: int
     password_hash: str = attrs.field(repr=False)
+    second_card: str = ""
 
 
 @attrs.frozen

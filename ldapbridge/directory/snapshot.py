@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import zlib
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 from ldapbridge.config import DirectorySettings
 from ldapbridge.directory.model import (
@@ -117,6 +117,7 @@ def _member(record: MemberRecord, username: str, uid_number: int) -> Member:
         active=record.active,
         uid_number=uid_number,
         password_hash=record.password_hash,
+        second_card=record.second_card,
     )
 
 
@@ -183,54 +184,75 @@ def _memberships(
 ) -> dict[str, dict[str, set[str]]]:
     """Map group kind -> group label -> usernames, for the enabled kinds.
 
-    Labels differing only in case or spacing ("Kettle Labs", "kettle  labs")
-    are one group: their DNs would compare equal (caseIgnoreMatch).  The
-    group takes the first of its spellings in sort order.
+    Labels of one kind that differ only in case or spacing are one group, as
+    PaperCut compares group names case-insensitively; the group takes the
+    spelling that sorts first, so the same data always gives the same name.
     """
-    usernames: dict[tuple[str, str], set[str]] = defaultdict(set)
     spellings: dict[tuple[str, str], set[str]] = defaultdict(set)
+    usernames: dict[tuple[str, str], set[str]] = defaultdict(set)
     for member in members:
         for kind, label in _labels(member, settings):
-            key = (kind, label.casefold())
-            usernames[key].add(member.username)
+            key = (kind, fold_name(label))
             spellings[key].add(label)
+            usernames[key].add(member.username)
 
     by_kind: dict[str, dict[str, set[str]]] = {k: {} for k in GROUP_KIND_ORDER}
-    for (kind, folded), names in usernames.items():
-        by_kind[kind][min(spellings[kind, folded])] = names
+    for (kind, folded), labels in spellings.items():
+        by_kind[kind][min(labels)] = usernames[kind, folded]
     return by_kind
 
 
-def _labels(member: Member, settings: DirectorySettings) -> Iterator[tuple[str, str]]:
-    """(kind, label) of each enabled group ``member`` is in, spaces collapsed."""
-    labels = {
-        "all": [settings.all_members_group],
-        "team": list(member.teams),
-        "plan": [member.plan],
-        "location": [member.location],
-    }
-    for kind in settings.group_kinds:
-        for label in labels[kind]:
-            text = " ".join(label.split())
-            if text:
-                yield kind, text
+def _labels(member: Member, settings: DirectorySettings) -> list[tuple[str, str]]:
+    """(kind, label) of each enabled group the member belongs to."""
+    labels = [
+        ("all", settings.all_members_group),
+        *(("team", team) for team in member.teams),
+        ("plan", member.plan),
+        ("location", member.location),
+    ]
+    enabled = set(settings.group_kinds)
+    return [(kind, label) for kind, label in labels if kind in enabled and label]
+
+
+def fold_name(name: str) -> str:
+    """The form in which two group names are the same: case and spaces folded."""
+    return " ".join(name.split()).casefold()
 
 
 def _unique_group_names(
     by_kind: dict[str, dict[str, set[str]]],
 ) -> dict[tuple[str, str], str]:
-    """Name each group by its label; a label used by two kinds gets its kind.
+    """Name each group by its label, unique when compared case-insensitively.
 
-    Group names compare case-insensitively, as PaperCut does.
+    A label used by two kinds gets its kind appended ("Studio (team)"); if
+    that still equals another group's name, a number follows ("Studio (team
+    2)").  Labels used by one kind keep their name exactly.
     """
     kinds_of_label: dict[str, set[str]] = defaultdict(set)
     for kind, labels in by_kind.items():
         for label in labels:
-            kinds_of_label[label.casefold()].add(kind)
+            kinds_of_label[fold_name(label)].add(kind)
 
-    names = {}
-    for kind, labels in by_kind.items():
-        for label in labels:
-            shared = len(kinds_of_label[label.casefold()]) > 1
-            names[kind, label] = f"{label} ({kind})" if shared else label
+    def shared(label: str) -> bool:
+        return len(kinds_of_label[fold_name(label)]) > 1
+
+    names = {
+        (kind, label): label
+        for kind in GROUP_KIND_ORDER
+        for label in by_kind[kind]
+        if not shared(label)
+    }
+    taken = {fold_name(name) for name in names.values()}
+    for kind in GROUP_KIND_ORDER:
+        for label in sorted(filter(shared, by_kind[kind])):
+            names[kind, label] = _free_name(f"{label} ({kind}", taken)
     return names
+
+
+def _free_name(stem: str, taken: set[str]) -> str:
+    """``stem`` closed with ")", or with a number first if that is taken."""
+    name, number = stem + ")", 2
+    while fold_name(name) in taken:
+        name, number = f"{stem} {number})", number + 1
+    taken.add(fold_name(name))
+    return name

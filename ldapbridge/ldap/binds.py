@@ -12,7 +12,7 @@ import attrs
 from twisted.internet import defer, threads
 
 from ldapbridge.directory.passwords import PasswordChecker, verify_secret
-from ldapbridge.ldap import dn, results
+from ldapbridge.ldap import results
 from ldapbridge.ldap.results import LDAPError
 from ldapbridge.ldap.tree import DirectoryTree, Identity
 
@@ -61,7 +61,8 @@ def authenticate(tree: DirectoryTree, checker: PasswordChecker, request: Any) ->
     if not bind_dn:
         return _refused("password_without_dn")
 
-    identity = tree.identity(dn.normalize(bind_dn))
+    # A DN, or another name the profile accepts (user@domain, DOMAIN\user).
+    identity = tree.identity_by_name(bind_dn)
     accepted, reason = yield threads.deferToThread(_check, identity, checker, password)
     if not accepted:
         return _refused(reason)

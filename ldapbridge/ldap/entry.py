@@ -2,6 +2,8 @@
 
 Attribute names keep the case the profile gave them for output, and are keyed
 by their lowercase form, since LDAP attribute names are case-insensitive.
+Restricted attributes (a member's PIN) are held like any other but sent only
+to privileged readers, the service accounts.
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ class Entry:
     __slots__ = (
         "_default",
         "_encoded",
+        "_privileged_default",
         "dn",
         "encoded_dn",
         "names",
         "ndn",
         "operational",
         "parent_ndn",
+        "restricted",
         "values",
     )
 
@@ -34,6 +38,7 @@ class Entry:
         parent_ndn: str,
         attributes: Mapping[str, Sequence[str]],
         operational: Mapping[str, Sequence[str]] = {},
+        restricted: frozenset[str] = frozenset(),
     ) -> None:
         self.dn = dn
         self.ndn = ndn
@@ -50,15 +55,23 @@ class Entry:
                 self.values[name.lower()] = kept
                 self.names[name.lower()] = name
 
+        self.restricted = restricted.intersection(self.values)
+
         # Encoded PartialAttributes, by lowercase name, filled on first use.
         self._encoded: dict[str, bytes] = {}
         self._default: bytes | None = None
+        self._privileged_default: bytes | None = None
 
     def get(self, attribute: str) -> tuple[str, ...]:
         return self.values.get(attribute, ())
 
-    def user_attributes(self) -> Iterable[str]:
-        return (a for a in self.values if a not in self.operational)
+    def user_attributes(self, privileged: bool = False) -> Iterable[str]:
+        """User attribute names; restricted ones only when ``privileged``."""
+        hidden = self.operational if privileged else self.operational | self.restricted
+        return (a for a in self.values if a not in hidden)
+
+    def may_read(self, attribute: str, privileged: bool) -> bool:
+        return privileged or attribute not in self.restricted
 
     def operational_attributes(self) -> Iterable[str]:
         return (a for a in self.values if a in self.operational)
@@ -78,8 +91,13 @@ class Entry:
         body = b"".join(self.encoded_attribute(a, types_only) for a in attributes)
         return ber.search_result_entry(self.encoded_dn, body)
 
-    def encode_default(self) -> bytes:
+    def encode_default(self, privileged: bool = False) -> bytes:
         """The entry with all user attributes: what most searches ask for."""
+        if privileged and self.restricted:
+            if self._privileged_default is None:
+                names = list(self.user_attributes(privileged=True))
+                self._privileged_default = self.encode(names)
+            return self._privileged_default
         if self._default is None:
             self._default = self.encode(list(self.user_attributes()))
         return self._default

@@ -65,6 +65,8 @@ class Extensible:
     attribute: str | None
     value: str
     dn_attributes: bool
+    # With no attribute named, every attribute is tried except these.
+    skip: frozenset[str] = frozenset()
 
 
 Node = And | Or | Not | Compare | Substrings | Present | Extensible
@@ -239,7 +241,10 @@ def _substring_fits(
 
 
 def _match_extensible(node: Extensible, entry: Entry) -> bool | None:
-    attributes = [node.attribute] if node.attribute else list(entry.values)
+    if node.attribute:
+        attributes = [node.attribute]
+    else:
+        attributes = [a for a in entry.values if a not in node.skip]
     results = [_extensible_on(node, a, entry.get(a)) for a in attributes]
     if node.dn_attributes:
         results.extend(_extensible_on_dn(node, entry))
@@ -284,6 +289,31 @@ def _extensible_on_dn(node: Extensible, entry: Entry) -> list[bool | None]:
             if node.attribute in (None, attribute.lower()):
                 results.append(_extensible_on(node, attribute.lower(), (value,)))
     return results
+
+
+# Stands in for an attribute the reader may not see: no entry has it.
+HIDDEN_ATTRIBUTE = "\0hidden"
+
+
+def hide(node: Node, attributes: frozenset[str]) -> Node:
+    """``node`` with every test of ``attributes`` made a test of an absent one.
+
+    A reader who may not read an attribute (a member, a PIN) thus learns
+    nothing about its values from which entries match.
+    """
+    match node:
+        case And(items):
+            return And(tuple(hide(i, attributes) for i in items))
+        case Or(items):
+            return Or(tuple(hide(i, attributes) for i in items))
+        case Not(item):
+            return Not(hide(item, attributes))
+        case Extensible(attribute=None):
+            return attrs.evolve(node, skip=node.skip | attributes)
+        case Present(a) | Compare(_, a) | Substrings(a) | Extensible(_, a):
+            if a in attributes:
+                return attrs.evolve(node, attribute=HIDDEN_ATTRIBUTE)
+    return node
 
 
 def to_text(node: Node) -> str:

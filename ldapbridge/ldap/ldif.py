@@ -29,7 +29,8 @@ def entry_ldif(entry: Entry, attributes: Iterable[str]) -> bytes:
 
 
 def entries_ldif(entries: Iterable[Entry], selection: Selection) -> Iterator[bytes]:
-    """An LDIF file of ``entries``, each with the attributes a search would send."""
+    """An LDIF file of ``entries``, each as a service account's search gets it
+    (restricted attributes such as PINs included)."""
     yield HEADER
     for entry in entries:
-        yield entry_ldif(entry, selection.attributes(entry))
+        yield entry_ldif(entry, selection.attributes(entry, privileged=True))

@@ -2,19 +2,22 @@
 
 PaperCut picks attribute names by the server type the admin chooses
 (DESIGN.md, "PaperCut's three LDAP server types"); a profile publishes the
-names that type expects, so PaperCut needs no schema overrides.  This module
-is the only place that knows those names.
+names that type expects, so PaperCut needs no schema overrides.  Profile
+modules (this one for Unix, ``activedirectory`` and ``edirectory``) are the
+only places that know those names; ``servertypes`` picks one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from typing import ClassVar
 
 import attrs
 
-from ldapbridge.config import DirectorySettings
+from ldapbridge.config import ConfigError, DirectorySettings
+from ldapbridge.directory import fields
 from ldapbridge.directory.model import Group, Member
-from ldapbridge.ldap import dn
+from ldapbridge.ldap import dn, schema
 
 Attributes = dict[str, Sequence[str]]
 
@@ -39,15 +42,30 @@ class Layout:
         )
 
 
-class UnixProfile:
-    """PaperCut's "Unix / Open Directory" type: inetOrgPerson, posixGroup."""
+class Profile:
+    """What every server type shares: DNs, card and PIN attributes, services.
 
-    name = "unix"
-    user_rdn = "uid"
+    Subclasses give ``person_attributes`` and ``group_attributes``.  The PIN
+    attribute is restricted: only service accounts may read it.
+    """
+
+    name: ClassVar[str]
+    user_rdn: ClassVar[str] = "uid"
+    default_card_attribute: ClassVar[str] = "employeeNumber"
+    default_second_card_attribute: ClassVar[str] = "pager"
+    default_pin_attribute: ClassVar[str] = "pin"
 
     def __init__(self, settings: DirectorySettings, layout: Layout) -> None:
+        """Raises ConfigError when a configured attribute name is taken."""
         self.settings = settings
         self.layout = layout
+        self.card_attribute = settings.card_attribute or self.default_card_attribute
+        self.second_card_attribute = (
+            settings.second_card_attribute or self.default_second_card_attribute
+        )
+        self.pin_attribute = settings.pin_attribute or self.default_pin_attribute
+        self.restricted = frozenset({self.pin_attribute.lower()})
+        self._check_attribute_names()
 
     def member_dn(self, member: Member) -> str:
         value = dn.escape_value(member.username)
@@ -56,7 +74,107 @@ class UnixProfile:
     def group_dn(self, group: Group) -> str:
         return f"cn={dn.escape_value(group.name)},{self.layout.groups_dn}"
 
-    def member_attributes(self, member: Member, primary_gid: int) -> Attributes:
+    def member_attributes(
+        self, member: Member, primary_gid: int, group_dns: list[str]
+    ) -> Attributes:
+        values = fields.published(member, self.settings)
+        attributes = self.person_attributes(member, values, primary_gid, group_dns)
+        attributes.update(self.credentials(values))
+        return attributes
+
+    def person_attributes(
+        self,
+        member: Member,
+        values: fields.Published,
+        primary_gid: int,
+        group_dns: list[str],
+    ) -> Attributes:
+        raise NotImplementedError
+
+    def credentials(self, values: fields.Published) -> Attributes:
+        """Card numbers and PIN, exactly as stored; empty ones are left out."""
+        return {
+            self.card_attribute: [values.card],
+            self.second_card_attribute: [values.second_card],
+            self.pin_attribute: [values.pin],
+        }
+
+    def member_operational(self, group_dns: list[str]) -> Attributes:
+        return {"memberOf": group_dns}
+
+    def group_attributes(self, group: Group, member_dns: list[str]) -> Attributes:
+        raise NotImplementedError
+
+    def service_attributes(self, name: str) -> Attributes:
+        return {
+            "objectClass": ["top", "applicationProcess"],
+            "cn": [name],
+            "description": ["ldapbridge service account"],
+        }
+
+    def bind_names(self, member: Member) -> list[str]:
+        """Names other than the DN that a member may bind with."""
+        return []
+
+    def _check_attribute_names(self) -> None:
+        """A card or PIN attribute must not replace one the profile publishes."""
+        sample = _sample_member()
+        values = fields.published(sample, self.settings)
+        taken = {
+            a.lower()
+            for a in (
+                *self.person_attributes(sample, values, 1, ["cn=x"]),
+                *self.member_operational(["cn=x"]),
+                *schema.SECRET_ATTRIBUTES,
+                "entrydn",
+            )
+        }
+        for key, name in (
+            ("card_attribute", self.card_attribute),
+            ("second_card_attribute", self.second_card_attribute),
+            ("pin_attribute", self.pin_attribute),
+        ):
+            if name.lower() in taken:
+                raise ConfigError(
+                    f"[directory] {key}: expected an attribute the {self.name} "
+                    f"profile does not already publish, found {name!r}"
+                )
+
+
+def _sample_member() -> Member:
+    return Member(
+        username="sample",
+        member_id="1",
+        full_name="Sample Member",
+        given_name="Sample",
+        surname="Member",
+        email="sample@example.com",
+        company="Company",
+        teams=("Team",),
+        plan="Plan",
+        location="Location",
+        card="1",
+        pin="1",
+        active=True,
+        uid_number=1,
+        password_hash="",
+        second_card="2",
+    )
+
+
+class UnixProfile(Profile):
+    """PaperCut's "Unix / Open Directory" type: inetOrgPerson, posixGroup."""
+
+    name = "unix"
+    user_rdn = "uid"
+
+    def person_attributes(
+        self,
+        member: Member,
+        values: fields.Published,
+        primary_gid: int,
+        group_dns: list[str],
+    ) -> Attributes:
         return {
             "objectClass": [
                 "top",
@@ -71,19 +189,16 @@ class UnixProfile:
             "givenName": [member.given_name],
             "displayName": [member.full_name],
             "mail": [member.email],
-            "departmentNumber": [department(member)],
+            "departmentNumber": [values.department],
+            "physicalDeliveryOfficeName": [values.office],
             "o": [member.company],
             "l": [member.location],
             "employeeType": [member.plan],
-            "employeeNumber": [member.card],
             "uidNumber": [str(member.uid_number)],
             "gidNumber": [str(primary_gid)],
             "homeDirectory": [self._home(member)],
             "loginShell": [self.settings.login_shell],
         }
-
-    def member_operational(self, group_dns: list[str]) -> Attributes:
-        return {"memberOf": group_dns}
 
     def group_attributes(self, group: Group, member_dns: list[str]) -> Attributes:
         return {
@@ -95,24 +210,5 @@ class UnixProfile:
             "member": member_dns,
         }
 
-    def service_attributes(self, name: str) -> Attributes:
-        return {
-            "objectClass": ["top", "applicationProcess"],
-            "cn": [name],
-            "description": ["ldapbridge service account"],
-        }
-
     def _home(self, member: Member) -> str:
         return self.settings.home_directory.format(username=member.username)
-
-
-def department(member: Member) -> str:
-    """A member's department: their first team, else their company."""
-    return member.teams[0] if member.teams else member.company
-
-
-PROFILES: Mapping[str, type[UnixProfile]] = {"unix": UnixProfile}
-
-
-def make_profile(settings: DirectorySettings) -> UnixProfile:
-    return PROFILES[settings.profile](settings, Layout.from_settings(settings))

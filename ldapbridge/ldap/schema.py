@@ -96,11 +96,22 @@ BIT_OR_OID = "1.2.840.113556.1.4.804"
 IN_CHAIN_OID = "1.2.840.113556.1.4.1941"
 
 INTEGER_ATTRIBUTES = ("uidnumber", "gidnumber", "useraccountcontrol", "grouptype")
-DN_ATTRIBUTES = ("member", "memberof", "entrydn", "namingcontexts", "manager")
+DN_ATTRIBUTES = (
+    "member",
+    "memberof",
+    "entrydn",
+    "namingcontexts",
+    "manager",
+    "distinguishedname",
+    "groupmembership",
+    "uniquemember",
+)
 OID_ATTRIBUTES = ("supportedcontrol", "supportedextension")
 
-# Never sent to a client, whoever asks (DESIGN.md, safety rules).
-SECRET_ATTRIBUTES = frozenset({"userpassword", "unicodepwd", "pin"})
+# Never sent to a client, whoever asks (DESIGN.md, safety rules).  A member's
+# PIN is not among them: PaperCut reads it (user-pin-field), so profiles mark
+# it restricted, for service accounts only (see entry.Entry).
+SECRET_ATTRIBUTES = frozenset({"userpassword", "unicodepwd"})
 
 
 def equality_rule(attribute: str) -> MatchingRule:

@@ -50,17 +50,22 @@ class Selection:
             self.all_operational or self.names or self.types_only
         )
 
-    def attributes(self, entry: Entry) -> list[str]:
-        chosen = list(entry.user_attributes()) if self.all_user else []
+    def attributes(self, entry: Entry, privileged: bool = False) -> list[str]:
+        chosen = list(entry.user_attributes(privileged)) if self.all_user else []
         if self.all_operational:
             chosen.extend(entry.operational_attributes())
-        chosen.extend(n for n in self.names if n in entry.values and n not in chosen)
+        chosen.extend(
+            n
+            for n in self.names
+            if n in entry.values and n not in chosen and entry.may_read(n, privileged)
+        )
         return chosen
 
-    def encode(self, entry: Entry) -> bytes:
+    def encode(self, entry: Entry, privileged: bool = False) -> bytes:
+        """The SearchResultEntry; restricted attributes only if ``privileged``."""
         if self.is_default:
-            return entry.encode_default()
-        return entry.encode(self.attributes(entry), self.types_only)
+            return entry.encode_default(privileged)
+        return entry.encode(self.attributes(entry, privileged), self.types_only)
 
 
 def _attribute_name(raw: Any) -> str:

@@ -294,7 +294,10 @@ class BridgeProtocol(BaseLDAPServer):
             code, message, op.reason = outcome.code, outcome.message, outcome.reason
             op.code = code
             if code == results.SUCCESS and outcome.identity is not None:
-                self.identity, self.bound_dn = outcome.identity, op.dn
+                # The entry's own DN, also after a bind as user@domain.
+                entry = self.bridge.holder.tree.lookup(outcome.identity.ndn)
+                self.identity = outcome.identity
+                self.bound_dn = entry.dn if entry is not None else op.dn
         self._send(message_id, ber.result(BIND_RESPONSE, code, message))
         self._finish(op)
 
@@ -318,8 +321,9 @@ class BridgeProtocol(BaseLDAPServer):
             op.filter = filters.to_text(search.filter)
             tree = self.bridge.holder.tree
             entries, op.code, response_controls = self._run_search(tree, search)
+            privileged = self._privileged()
             for entry in entries:
-                self._send(message_id, search.selection.encode(entry))
+                self._send(message_id, search.selection.encode(entry, privileged))
             op.entries = len(entries)
             message = "size limit exceeded" if op.code else ""
         except Exception as e:
@@ -335,6 +339,9 @@ class BridgeProtocol(BaseLDAPServer):
             found = tree.root_dse_search(search.filter)
             return found, results.SUCCESS, b""
         self._check_may_search()
+        if not self._privileged():
+            hidden = filters.hide(search.filter, tree.restricted)
+            search = attrs.evolve(search, filter=hidden)
 
         if search.paged is not None:
             return self.paged.page(tree, search, self._visible)
@@ -351,6 +358,10 @@ class BridgeProtocol(BaseLDAPServer):
                 results.INSUFFICIENT_ACCESS_RIGHTS,
                 "bind first: anonymous clients may read the root DSE only",
             )
+
+    def _privileged(self) -> bool:
+        """Service accounts may read restricted attributes (PINs)."""
+        return self.identity is not None and self.identity.service is not None
 
     def _visible(self, entries: list[Any]) -> list[Any]:
         """A member bound as themselves sees their own entry only."""
@@ -373,12 +384,14 @@ class BridgeProtocol(BaseLDAPServer):
             entry = self.bridge.holder.tree.lookup(ndn)
             if entry is None or not self._visible([entry]):
                 raise LDAPError(results.NO_SUCH_OBJECT, "no such entry")
-            node = filters.Compare(
+            node: filters.Node = filters.Compare(
                 "=",
                 _text(request.ava.attributeDesc.value).lower(),
                 _text(request.ava.assertionValue.value),
             )
             op.filter = filters.to_text(node)
+            if not self._privileged():
+                node = filters.hide(node, entry.restricted)
             matched = filters.evaluate(node, entry)
             op.code = results.COMPARE_TRUE if matched else results.COMPARE_FALSE
         except Exception as e:

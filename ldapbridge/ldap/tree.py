@@ -9,7 +9,7 @@ scan.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import attrs
 
@@ -18,7 +18,7 @@ from ldapbridge.config import ServiceAccount
 from ldapbridge.directory.model import Member, Snapshot
 from ldapbridge.ldap import dn, filters, oids, schema
 from ldapbridge.ldap.entry import Entry
-from ldapbridge.ldap.profiles import UnixProfile
+from ldapbridge.ldap.profiles import Profile
 
 SCOPE_BASE, SCOPE_ONE, SCOPE_SUB = 0, 1, 2
 # OpenLDAP's subordinate scope (ldapsearch -s children): the subtree
@@ -42,8 +42,13 @@ INDEXED = frozenset(
         "samaccountname",
         "userprincipalname",
         "pager",
+        "otherpager",
+        "objectcategory",
     }
 )
+
+# Attributes holding member DNs, where a bare username is also understood.
+MEMBER_ATTRIBUTES = frozenset({"member", "uniquemember"})
 
 
 class NoSuchEntry(LookupError):
@@ -67,6 +72,7 @@ class DirectoryTree:
         entries: Sequence[Entry],
         identities: Iterable[Identity],
         root_dse: Entry,
+        bind_names: Mapping[str, str] = {},
     ) -> None:
         self.root_dse = root_dse
         self.entries = list(entries)
@@ -75,6 +81,14 @@ class DirectoryTree:
         self.index = _build_index(self.entries)
         self.identities = {i.ndn: i for i in identities}
         self.base_ndn = self.entries[0].ndn if self.entries else ""
+        # Other names members may bind with (casefolded), to their DN.
+        self.bind_names = {name.casefold(): ndn for name, ndn in bind_names.items()}
+        self.member_dns = {
+            i.member.username.casefold(): self.entries[self.position[i.ndn]].dn
+            for i in self.identities.values()
+            if i.member is not None
+        }
+        self.restricted = frozenset().union(*(e.restricted for e in self.entries))
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -86,6 +100,23 @@ class DirectoryTree:
     def identity(self, ndn: str) -> Identity | None:
         return self.identities.get(ndn)
 
+    def identity_by_name(self, name: str) -> Identity | None:
+        """Who a bind name means: a profile's other name, else a DN.
+
+        Raises InvalidDN when the name is neither and the profile takes no
+        other names; when it does, an unknown name is simply nobody, so that
+        a wrong name and a wrong password look alike, as for DNs.
+        """
+        ndn = self.bind_names.get(name.casefold())
+        if ndn is None:
+            try:
+                ndn = dn.normalize(name)
+            except dn.InvalidDN:
+                if self.bind_names:
+                    return None
+                raise
+        return self.identities.get(ndn)
+
     def root_dse_search(self, node: filters.Node) -> list[Entry]:
         return [self.root_dse] if filters.evaluate(node, self.root_dse) else []
 
@@ -94,6 +125,7 @@ class DirectoryTree:
 
         Raises NoSuchEntry when the base is not in the tree.
         """
+        node = self._resolve_usernames(node)
         start, end = self._scope_range(base_ndn, scope)
         candidates = self._candidates(node)
         if candidates is None:
@@ -123,6 +155,25 @@ class DirectoryTree:
             return start, start + 1
         first = start + 1 if scope == SCOPE_CHILDREN else start
         return first, self.subtree_end[start]
+
+    def _resolve_usernames(self, node: filters.Node) -> filters.Node:
+        """Read a member's username in a member filter as their DN.
+
+        PaperCut fills its group search with the username or the user's DN
+        (DESIGN.md); groups here hold DNs, so either finds the groups.
+        """
+        match node:
+            case filters.And(items):
+                return filters.And(tuple(map(self._resolve_usernames, items)))
+            case filters.Or(items):
+                return filters.Or(tuple(map(self._resolve_usernames, items)))
+            case filters.Not(item):
+                return filters.Not(self._resolve_usernames(item))
+            case filters.Compare("=", a, value) | filters.Extensible(_, a, value):
+                member_dn = self.member_dns.get(value.casefold())
+                if a in MEMBER_ATTRIBUTES and member_dn and "=" not in value:
+                    return attrs.evolve(node, value=member_dn)
+        return node
 
     def _candidates(self, node: filters.Node) -> set[int] | None:
         """Positions that may match, from the indexes; None means any may."""
@@ -167,7 +218,7 @@ def _build_index(entries: list[Entry]) -> dict[str, dict[object, list[int]]]:
 
 def build_tree(
     snapshot: Snapshot,
-    profile: UnixProfile,
+    profile: Profile,
     services: Sequence[ServiceAccount],
 ) -> DirectoryTree:
     """Lay out a snapshot's members and groups as entries, in DIT order."""
@@ -180,7 +231,9 @@ def build_tree(
     builder.add_container(profile.layout.services_dn, "services")
     builder.add_services(services)
     root_dse = _root_dse(profile.layout.base_dn)
-    return DirectoryTree(builder.entries, builder.identities, root_dse)
+    return DirectoryTree(
+        builder.entries, builder.identities, root_dse, builder.bind_names
+    )
 
 
 def _root_dse(base_dn: str) -> Entry:
@@ -202,12 +255,19 @@ def _root_dse(base_dn: str) -> Entry:
 
 
 class _TreeBuilder:
-    def __init__(self, profile: UnixProfile) -> None:
+    def __init__(self, profile: Profile) -> None:
         self.profile = profile
         self.entries: list[Entry] = []
         self.identities: list[Identity] = []
+        self.bind_names: dict[str, str] = {}
 
-    def add(self, entry_dn: str, attributes: dict, operational: dict = {}) -> Entry:  # noqa: B006
+    def add(
+        self,
+        entry_dn: str,
+        attributes: dict,
+        operational: dict = {},  # noqa: B006 (read only)
+        restricted: frozenset[str] = frozenset(),
+    ) -> Entry:
         rdns = dn.parse(entry_dn)
         entry = Entry(
             dn=entry_dn,
@@ -215,6 +275,7 @@ class _TreeBuilder:
             parent_ndn=dn.format_normal(rdns[1:]),
             attributes=attributes,
             operational={"entryDN": [entry_dn], **operational},
+            restricted=restricted,
         )
         self.entries.append(entry)
         return entry
@@ -244,12 +305,16 @@ class _TreeBuilder:
                 all_gid = group.gid_number
 
         for member in snapshot.members:
+            group_dns = groups_of[member.username]
             entry = self.add(
                 self.profile.member_dn(member),
-                self.profile.member_attributes(member, all_gid),
-                self.profile.member_operational(groups_of[member.username]),
+                self.profile.member_attributes(member, all_gid, group_dns),
+                self.profile.member_operational(group_dns),
+                self.profile.restricted,
             )
             self.identities.append(Identity(entry.ndn, member=member))
+            for name in self.profile.bind_names(member):
+                self.bind_names[name] = entry.ndn
 
     def add_groups(self, snapshot: Snapshot) -> None:
         dn_of = {m.username: self.profile.member_dn(m) for m in snapshot.members}

@@ -16,12 +16,12 @@ from twisted.logger import Logger
 from ldapbridge.config import ConfigError, Settings
 from ldapbridge.directory.filesource import CsvFileSource
 from ldapbridge.directory.model import Snapshot
-from ldapbridge.directory.passwords import HashPasswordChecker
+from ldapbridge.directory.passwords import HashPasswordChecker, PasswordChecker
 from ldapbridge.directory.snapshot import build_snapshot
 from ldapbridge.directory.sources import MemberSource
 from ldapbridge.ldap import dn
-from ldapbridge.ldap.profiles import make_profile
 from ldapbridge.ldap.server import BridgeFactory, DirectoryHolder
+from ldapbridge.ldap.servertypes import make_profile
 from ldapbridge.ldap.tree import DirectoryTree, build_tree
 from ldapbridge.service.logs import LogLevels
 from ldapbridge.service.metrics import Metrics
@@ -33,6 +33,11 @@ log = Logger(namespace="ldapbridge.service")
 
 def make_source(settings: Settings) -> MemberSource:
     return CsvFileSource(settings.source)
+
+
+def make_checker(settings: Settings) -> PasswordChecker:
+    """How members' passwords are checked: against hashes in the export."""
+    return HashPasswordChecker()
 
 
 def load_snapshot(settings: Settings) -> Snapshot:
@@ -182,7 +187,7 @@ def make_service(
     bridge.serve(settings, snapshot, tree)
 
     top = BridgeService(bridge)
-    factory = BridgeFactory(bridge.holder, HashPasswordChecker(), observer=metrics)
+    factory = BridgeFactory(bridge.holder, make_checker(settings), observer=metrics)
     endpoint = server_endpoint(
         reactor, settings.server.bind_address, settings.server.ldap_port
     )

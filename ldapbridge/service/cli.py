@@ -16,6 +16,7 @@ from typing import Any
 
 from ldapbridge import __version__, config
 from ldapbridge.directory.sources import SourceError
+from ldapbridge.service import papercut
 
 DEFAULT_CONFIG = "bridge.conf"
 USAGE_ERROR = 2
@@ -26,6 +27,9 @@ Command = Callable[[config.Settings, argparse.Namespace], int]
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    if hasattr(args, "papercut"):
+        # PaperCut's programs find their config themselves (papercut.py).
+        return int(args.papercut(args.words))
     if not hasattr(args, "run"):
         parser.print_help()
         return USAGE_ERROR
@@ -83,6 +87,7 @@ def _parser() -> argparse.ArgumentParser:
         "standard input) and print its bcrypt hash.",
     )
     hashing.set_defaults(run=hash_password_command)
+    _add_papercut_commands(commands)
     return parser
 
 
@@ -114,6 +119,23 @@ def _export_parser(commands: Any) -> None:
     export.add_argument(
         "--output", metavar="FILE", help="write to FILE instead of standard output"
     )
+
+
+def _add_papercut_commands(commands: Any) -> None:
+    """PaperCut's custom user sync and auth programs (docs/papercut.md)."""
+    where = f"config from ${papercut.CONFIG_ENV}, else {papercut.DEFAULT_CONFIG}"
+    sync = commands.add_parser(
+        "papercut-sync",
+        help=f"PaperCut custom user sync program: - <command> ({where})",
+    )
+    sync.add_argument("words", nargs=argparse.REMAINDER)
+    sync.set_defaults(papercut=papercut.sync_main)
+
+    auth = commands.add_parser(
+        "papercut-auth",
+        help=f"PaperCut custom auth program: username and password on stdin ({where})",
+    )
+    auth.set_defaults(papercut=lambda words: papercut.auth_main(), words=[])
 
 
 def serve_command(settings: config.Settings, args: argparse.Namespace) -> int:

@@ -17,8 +17,8 @@ from ldapbridge.directory.model import Member, MemberRecord, Snapshot
 from ldapbridge.directory.snapshot import build_snapshot
 from ldapbridge.directory.sources import SourceError
 from ldapbridge.ldap import dn, ldif
-from ldapbridge.ldap.profiles import make_profile
 from ldapbridge.ldap.search import Selection
+from ldapbridge.ldap.servertypes import make_profile
 from ldapbridge.ldap.tree import DirectoryTree
 from ldapbridge.service.app import make_source, make_tree
 
@@ -185,7 +185,7 @@ def _member_report(
     if not member.active:
         lines.append("# cancelled: listed (include_cancelled = true) but cannot bind")
     head = "".join(line + "\n" for line in lines).encode("utf-8")
-    body = ldif.entry_ldif(entry, list(entry.user_attributes()))
+    body = ldif.entry_ldif(entry, list(entry.user_attributes(privileged=True)))
     groups = [f"# groups PaperCut would see: {len(group_dns)}"]
     groups += [f"#   {group_dn}" for group_dn in group_dns]
     return head + body + "".join(g + "\n" for g in groups).encode("utf-8") + b"\n"

@@ -23,13 +23,15 @@ MEMBER_ATTRIBUTES = [
     "displayName",
     "mail",
     "departmentNumber",
+    "physicalDeliveryOfficeName",
     "l",
     "employeeType",
-    "employeeNumber",
     "uidNumber",
     "gidNumber",
     "homeDirectory",
     "loginShell",
+    "employeeNumber",
+    "pin",
 ]
 TOMAS_DN = f"uid=tomas\\+print@example.org,{PEOPLE_DN}"
 
@@ -255,8 +257,8 @@ class TestAttributeSelection:
         """(userPassword=*) matches no entry, so its presence cannot leak."""
         assert dns(demo_server, "-b", BASE_DN, "(userPassword=*)") == []
 
-    def test_pin_is_never_returned(self, service):
-        """A member's PIN is not published under any name asked for."""
+    def test_pin_reaches_the_service_account_but_no_password_does(self, service):
+        """PaperCut's bind DN reads the PIN exactly; userPassword never leaves."""
         service.search(
             demo.ALEX_DN,
             "(objectClass=*)",
@@ -264,9 +266,8 @@ class TestAttributeSelection:
             attributes=["pin", "userPassword", "*", "+"],
         )
         values = service.response[0]["raw_attributes"]
-        assert values["pin"] == []
+        assert values["pin"] == [b"0042"]
         assert values["userPassword"] == []
-        assert [b"0042"] not in values.values()
 
 
 class TestMemberEntries:
@@ -400,9 +401,11 @@ class TestMemberEntries:
             "displayName": ["Alex Demo"],
             "mail": ["alex.demo@example.com"],
             "departmentNumber": ["Night Owls"],
+            "physicalDeliveryOfficeName": ["Mill Lane"],
             "l": ["Mill Lane"],
             "employeeType": ["Hot Desk"],
             "employeeNumber": ["0000424242"],
+            "pin": ["0042"],
             "homeDirectory": ["/home/alex.demo@example.com"],
             "loginShell": ["/bin/false"],
         }

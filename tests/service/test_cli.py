@@ -85,7 +85,10 @@ class TestHelp:
         result = run_cli(cwd=tmp_path)
 
         assert result.returncode == 2
-        assert "{serve,check,export,lookup,hash-password}" in result.stdout
+        assert (
+            "{serve,check,export,lookup,hash-password,papercut-sync,papercut-auth}"
+            in result.stdout
+        )
 
 
 class TestCheck:
