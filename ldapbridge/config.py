@@ -15,12 +15,17 @@ from typing import TypeVar
 
 import attrs
 
+from ldapbridge import httpconfig, presets
+from ldapbridge.httpconfig import HttpSourceSettings
+
 T = TypeVar("T")
 
 PROFILES = ("unix", "ad", "edirectory")
 GROUP_KINDS = ("team", "plan", "location", "all")
 USERNAME_RULES = ("email", "email_localpart", "member_id")
 SERVICE_PREFIX = "service."
+SOURCE_TYPES = ("file", "http", *presets.PRESETS)
+SNAPSHOT_FILE = "ldapbridge-snapshot.json"
 
 # CSV column names of the member export, keyed by the member field they feed.
 DEFAULT_COLUMNS = {
@@ -70,6 +75,18 @@ class SourceSettings:
     columns: dict[str, str] = attrs.field(factory=lambda: dict(DEFAULT_COLUMNS))
     active_statuses: tuple[str, ...] = ("active",)
     team_separator: str = ";"
+    http: HttpSourceSettings | None = None
+
+
+@attrs.frozen
+class SnapshotSettings:
+    """The refresh timer, the shrink guard and the last good copy on disk."""
+
+    path: Path | None = None
+    refresh_interval_s: float = 300.0
+    full_refresh_interval_s: float = 86400.0
+    max_shrink: float = 0.10
+    accept_shrink: bool = False
 
 
 @attrs.frozen
@@ -94,6 +111,7 @@ class Settings:
     services: tuple[ServiceAccount, ...]
     logging: LoggingSettings
     path: Path
+    snapshot: SnapshotSettings = attrs.field(factory=SnapshotSettings)
 
 
 class _Section:
@@ -157,6 +175,15 @@ class _Section:
 
         return self.parse(key, default, convert, f"an integer from {low} to {high}")
 
+    def number(self, key: str, default: float, low: float, high: float) -> float:
+        def convert(raw: str) -> float:
+            value = float(raw)
+            if not low <= value <= high:
+                raise ValueError(raw)
+            return value
+
+        return self.parse(key, default, convert, f"a number from {low:g} to {high:g}")
+
     def boolean(self, key: str, default: bool) -> bool:
         words = {"true": True, "yes": True, "on": True, "1": True}
         words.update({"false": False, "no": False, "off": False, "0": False})
@@ -179,16 +206,12 @@ class _Section:
         return self.parse(key, default, convert, "a comma-separated list")
 
     def fail(self, key: str, expected: str, found: str) -> None:
-        raise ConfigError(
-            f"[{self.name}] {key}: expected {expected}, found {found}"
-        )
+        raise ConfigError(f"[{self.name}] {key}: expected {expected}, found {found}")
 
     def check_unknown(self) -> None:
         unknown = sorted(set(self._values) - self._used)
         if unknown:
-            raise ConfigError(
-                f"[{self.name}]: unknown key(s) {', '.join(unknown)}"
-            )
+            raise ConfigError(f"[{self.name}]: unknown key(s) {', '.join(unknown)}")
 
 
 def _bad(raw: str) -> T:  # type: ignore[type-var]
@@ -212,19 +235,21 @@ def load(path: str | os.PathLike[str]) -> Settings:
 
 def parse(parser: configparser.ConfigParser, config_path: Path) -> Settings:
     """Build Settings from an already-read parser; raise ConfigError."""
+    httpconfig.apply_preset(parser)
     _check_sections(parser)
     sections = {
         name: _Section(parser, name)
-        for name in ("server", "directory", "source", "logging")
+        for name in ("server", "directory", "source", "logging", "snapshot")
     }
 
     settings = Settings(
         server=_server(sections["server"]),
         directory=_directory(sections["directory"]),
-        source=_source(sections["source"], config_path.parent),
+        source=_source(sections["source"], config_path.parent, parser),
         services=_services(parser),
         logging=_logging(sections["logging"]),
         path=config_path,
+        snapshot=_snapshot(sections["snapshot"], config_path.parent),
     )
 
     for section in sections.values():
@@ -233,8 +258,10 @@ def parse(parser: configparser.ConfigParser, config_path: Path) -> Settings:
 
 
 def _check_sections(parser: configparser.ConfigParser) -> None:
-    known = {"server", "directory", "source", "logging"}
+    known = {"server", "directory", "source", "logging", "snapshot"}
     for name in parser.sections():
+        if httpconfig.is_source_section(name):
+            continue
         if name not in known and not name.startswith(SERVICE_PREFIX):
             raise ConfigError(
                 f"[{name}]: unknown section; expected one of "
@@ -273,8 +300,16 @@ def _directory(s: _Section) -> DirectorySettings:
     )
 
 
-def _source(s: _Section, config_dir: Path) -> SourceSettings:
-    source_type = s.choice("type", "file", ("file",))
+def _source(
+    s: _Section, config_dir: Path, parser: configparser.ConfigParser
+) -> SourceSettings:
+    source_type = s.choice("type", "file", SOURCE_TYPES)
+    if source_type != "file":
+        return _http_source(s, source_type, parser)
+    for name in parser.sections():
+        if httpconfig.is_source_section(name):
+            raise ConfigError(f"[{name}]: only HTTP sources read it, not type = file")
+
     raw_path = s.text("path", "")
     if not raw_path:
         s.fail("path", "the path of a member export (CSV)", "nothing")
@@ -294,6 +329,30 @@ def _source(s: _Section, config_dir: Path) -> SourceSettings:
         columns=columns,
         active_statuses=tuple(x.lower() for x in statuses),
         team_separator=s.text("team_separator", ";"),
+    )
+
+
+def _http_source(
+    s: _Section, source_type: str, parser: configparser.ConfigParser
+) -> SourceSettings:
+    def make_section(name: str) -> _Section:
+        return _Section(parser, name)
+
+    http = httpconfig.http_source(s, source_type, make_section, parser.sections())
+    return SourceSettings(type=source_type, http=http)
+
+
+def _snapshot(s: _Section, config_dir: Path) -> SnapshotSettings:
+    raw_path = s.text("path", SNAPSHOT_FILE)
+    path = (config_dir / raw_path) if raw_path else None
+    return SnapshotSettings(
+        path=path,
+        refresh_interval_s=s.number("refresh_interval_s", 300.0, 0.1, 86400.0),
+        full_refresh_interval_s=s.number(
+            "full_refresh_interval_s", 86400.0, 0.0, 86400.0
+        ),
+        max_shrink=s.number("max_shrink", 0.10, 0.0, 1.0),
+        accept_shrink=s.boolean("accept_shrink", False),
     )
 
 

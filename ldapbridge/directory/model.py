@@ -26,6 +26,9 @@ class MemberRecord:
     pin: str = attrs.field(default="", repr=False)
     active: bool = True
     password_hash: str = attrs.field(default="", repr=False)
+    # Set when the platform keeps the parts of the name apart (Optix).
+    given_name: str = ""
+    surname: str = ""
 
 
 @attrs.frozen

@@ -27,10 +27,16 @@ GROUP_KIND_ORDER = ("all", "team", "plan", "location")
 
 
 def build_snapshot(
-    records: Iterable[MemberRecord], settings: DirectorySettings
+    records: Iterable[MemberRecord],
+    settings: DirectorySettings,
+    reported: Iterable[SkippedRecord] = (),
 ) -> Snapshot:
-    """Validate ``records`` and build the snapshot the directory will serve."""
-    skipped: list[SkippedRecord] = []
+    """Validate ``records`` and build the snapshot the directory will serve.
+
+    ``reported`` are records the source already left out; they join the
+    snapshot's list of skipped records.
+    """
+    skipped: list[SkippedRecord] = list(reported)
     chosen = _choose_records(records, settings, skipped)
 
     uid_numbers = _stable_numbers(
@@ -100,6 +106,8 @@ def _username(record: MemberRecord, rule: str) -> tuple[str, str]:
 
 def _member(record: MemberRecord, username: str, uid_number: int) -> Member:
     given, surname = split_name(record.full_name)
+    if record.given_name or record.surname:
+        given, surname = record.given_name, record.surname
     return Member(
         username=username,
         member_id=record.member_id,
@@ -152,9 +160,9 @@ def _stable_numbers(keys: list[tuple[str, str]], base: int) -> dict[str, int]:
     return numbers
 
 
-def _groups(members: tuple[Member, ...], settings: DirectorySettings) -> tuple[
-    Group, ...
-]:
+def _groups(
+    members: tuple[Member, ...], settings: DirectorySettings
+) -> tuple[Group, ...]:
     """Build one group per team, plan and location, and one of everyone."""
     by_kind = _memberships(members, settings)
 
@@ -181,8 +189,9 @@ def _memberships(
     members: tuple[Member, ...], settings: DirectorySettings
 ) -> dict[str, dict[str, set[str]]]:
     """Map group kind -> group label -> usernames, for the enabled kinds."""
-    by_kind: dict[str, dict[str, set[str]]] = {k: defaultdict(set) for k in
-                                                 GROUP_KIND_ORDER}
+    by_kind: dict[str, dict[str, set[str]]] = {
+        k: defaultdict(set) for k in GROUP_KIND_ORDER
+    }
     enabled = set(settings.group_kinds)
     for m in members:
         labels = {

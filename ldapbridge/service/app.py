@@ -14,10 +14,17 @@ from twisted.logger import Logger
 
 from ldapbridge.config import Settings
 from ldapbridge.directory.filesource import CsvFileSource
+from ldapbridge.directory.httpclient import HttpClient
+from ldapbridge.directory.httpsource import HttpSource
 from ldapbridge.directory.model import Snapshot
-from ldapbridge.directory.passwords import HashPasswordChecker
+from ldapbridge.directory.passwords import HashPasswordChecker, PasswordChecker
+from ldapbridge.directory.ratelimit import Pause
+from ldapbridge.directory.refresh import Refresher
+from ldapbridge.directory.refreshloop import RefreshService
+from ldapbridge.directory.remotecheck import NoPasswordChecker, RemotePasswordChecker
 from ldapbridge.directory.snapshot import build_snapshot
-from ldapbridge.directory.sources import MemberSource
+from ldapbridge.directory.sources import MemberSource, SourceError
+from ldapbridge.directory.store import SnapshotStore
 from ldapbridge.ldap.profiles import make_profile
 from ldapbridge.ldap.server import BridgeFactory, DirectoryHolder
 from ldapbridge.ldap.tree import DirectoryTree, build_tree
@@ -25,8 +32,42 @@ from ldapbridge.ldap.tree import DirectoryTree, build_tree
 log = Logger(namespace="ldapbridge.service")
 
 
-def make_source(settings: Settings) -> MemberSource:
+def make_source(settings: Settings, pause: Pause | None = None) -> MemberSource:
+    http = settings.source.http
+    if http is not None:
+        return HttpSource(http, HttpClient(http, pause=pause))
     return CsvFileSource(settings.source)
+
+
+def make_checker(source: MemberSource) -> PasswordChecker:
+    """Members of a platform are checked by it; of an export, by its hashes."""
+    if not isinstance(source, HttpSource):
+        return HashPasswordChecker()
+    check = source.settings.password_check
+    if check is None:
+        return NoPasswordChecker(source.name)
+    return RemotePasswordChecker(check, source.client)
+
+
+def make_refresher(settings: Settings, source: MemberSource) -> Refresher:
+    store = SnapshotStore(settings.snapshot.path)
+    return Refresher(source, settings.directory, settings.snapshot, store)
+
+
+def first_snapshot(refresher: Refresher) -> tuple[Snapshot, bool]:
+    """The snapshot to serve at start, and whether to refresh at once.
+
+    The last good snapshot on disk serves at once, refreshed in the
+    background; without one, the first refresh must succeed (SourceError).
+    """
+    stored = refresher.load_stored()
+    if stored is not None:
+        log.info("serving the last good snapshot from disk until the refresh")
+        return stored, True
+    result = refresher.refresh()
+    if result.snapshot is None:
+        raise SourceError(result.message)
+    return result.snapshot, False
 
 
 def load_snapshot(settings: Settings) -> Snapshot:
@@ -100,7 +141,10 @@ def make_service(settings: Settings, reactor: Any) -> service.MultiService:
 
     Raises SourceError when the first snapshot cannot be loaded.
     """
-    snapshot = load_snapshot(settings)
+    pause = Pause()
+    source = make_source(settings, pause)
+    refresher = make_refresher(settings, source)
+    snapshot, refresh_now = first_snapshot(refresher)
     tree = make_tree(settings, snapshot)
     log.info(
         "serving {members} members and {groups} groups under {base}",
@@ -109,10 +153,28 @@ def make_service(settings: Settings, reactor: Any) -> service.MultiService:
         base=settings.directory.base_dn,
     )
 
-    factory = BridgeFactory(DirectoryHolder(tree), HashPasswordChecker())
+    holder = DirectoryHolder(tree)
+    factory = BridgeFactory(holder, make_checker(source))
     top = service.MultiService()
     endpoint = server_endpoint(
         reactor, settings.server.bind_address, settings.server.ldap_port
     )
     ListenerService(reactor, endpoint, factory, "LDAP").setServiceParent(top)
+    RefreshService(
+        reactor,
+        refresher,
+        settings.snapshot.refresh_interval_s,
+        prepare=lambda snapshot: make_tree(settings, snapshot),
+        install=lambda new_tree: install_tree(holder, new_tree),
+        run_now=refresh_now,
+        pause=pause,
+    ).setServiceParent(top)
     return top
+
+
+def install_tree(holder: DirectoryHolder, tree: DirectoryTree) -> None:
+    """On the reactor: serve the new tree from the next request on."""
+    holder.tree = tree
+    log.info(
+        "now serving the refreshed directory ({entries} entries)", entries=len(tree)
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from collections.abc import Sequence
 
@@ -41,7 +42,34 @@ def _parser() -> argparse.ArgumentParser:
         "--config", default=DEFAULT_CONFIG, help="config file (default: %(default)s)"
     )
     serve.set_defaults(run=serve_command)
+
+    sync = commands.add_parser(
+        "sync",
+        help="refresh the directory once, keep it as the last good snapshot, "
+        "and print the counts",
+    )
+    sync.add_argument(
+        "--config", default=DEFAULT_CONFIG, help="config file (default: %(default)s)"
+    )
+    # The flag picks the command's variant, as main() hands commands the
+    # settings only.
+    sync.add_argument(
+        "--accept-shrink",
+        dest="run",
+        action="store_const",
+        const=functools.partial(sync_command, accept_shrink=True),
+        help="publish the new directory even if its active members shrank "
+        "past [snapshot] max_shrink",
+    )
+    sync.set_defaults(run=sync_command)
     return parser
+
+
+def sync_command(settings: config.Settings, accept_shrink: bool = False) -> int:
+    """One refresh against the snapshot on disk; 0 if it was kept, 1 if not."""
+    from ldapbridge.service.sync import run_sync
+
+    return run_sync(settings, accept_shrink, sys.stdout)
 
 
 def serve_command(settings: config.Settings) -> int:
