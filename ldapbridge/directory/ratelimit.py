@@ -76,5 +76,6 @@ class RateLimiter:
             self._starts.append(start)
 
         wait = start - now
-        self.sleep(wait)
+        if wait > 0:
+            self.sleep(wait)
         return wait
