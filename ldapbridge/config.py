@@ -266,6 +266,8 @@ def _check_sections(parser: configparser.ConfigParser) -> None:
             raise ConfigError(
                 f"[{name}]: unknown section; expected one of "
                 f"{', '.join(sorted(known))} or [service.<name>]"
+                " (HTTP sources: [source.members], [source.fields], "
+                "[source.password_check], [source.lookup.<name>])"
             )
 
 

@@ -173,18 +173,20 @@ def http_source(
     base_url = _base_url(s)
     organization = s.text("organization", "")
 
-    lookup_names = [n for n in section_names if n.startswith(LOOKUP_PREFIX)]
-    members_section = make_section(MEMBERS_SECTION)
+    auth, client = _auth(s), _client(s)
+    members = _finish(make_section(MEMBERS_SECTION), _members, organization)
     lookups = tuple(
-        _finish(make_section(name), _lookup, organization) for name in lookup_names
+        _finish(make_section(name), _lookup, organization)
+        for name in section_names
+        if name.startswith(LOOKUP_PREFIX)
     )
     fields_section = make_section(FIELDS_SECTION)
     settings = HttpSourceSettings(
         platform=platform,
         base_url=base_url,
-        auth=_auth(s),
-        client=_client(s),
-        members=_finish(members_section, _members, organization),
+        auth=auth,
+        client=client,
+        members=members,
         lookups=lookups,
         fields=_fields(fields_section, {c.name for c in lookups}),
         active=_active(fields_section),
@@ -205,7 +207,7 @@ def _base_url(s: _Section) -> str:
     base_url = s.text("base_url", "").rstrip("/")
     parsed = urllib.parse.urlsplit(base_url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        s.fail("base_url", "an http:// or https:// URL", repr(base_url) or "nothing")
+        s.fail("base_url", "an http:// or https:// URL", _found(base_url))
     return base_url
 
 
@@ -298,7 +300,7 @@ def _collection_path(s: _Section, organization: str) -> str:
         s.fail("path", "[source] organization to be set for {organization}", path)
     path = path.replace("{organization}", urllib.parse.quote(organization, safe=""))
     if not path.startswith("/"):
-        s.fail("path", "a path starting with /", repr(path) or "nothing")
+        s.fail("path", "a path starting with /", _found(path))
     return path
 
 
@@ -323,15 +325,21 @@ def _optional_path(s: _Section, key: str) -> JsonPath | None:
     text = s.text(key, "")
     if not text:
         return None
-    return _syntax(s, key, parse_path, text)
+    return _syntax(s, key, parse_path, text, "a path such as data.items")
 
 
-def _syntax(s: _Section, key: str, parse: Callable[[str], T], text: str) -> T:
+def _syntax(
+    s: _Section, key: str, parse: Callable[[str], T], text: str, want: str
+) -> T:
     try:
         return parse(text)
     except FieldSyntaxError as e:
-        s.fail(key, str(e), repr(text))
+        s.fail(key, f"{want} ({e})", repr(text))
     raise AssertionError("unreachable")
+
+
+def _found(text: str) -> str:
+    return repr(text) if text else "nothing"
 
 
 def _members(s: _Section, organization: str) -> CollectionSettings:
@@ -369,14 +377,15 @@ def _fields(s: _Section, lookups: set[str]) -> dict[str, FieldRule]:
 
 
 def _field_rule(s: _Section, field: str, text: str, lookups: set[str]) -> FieldRule:
-    expression = _syntax(s, field, parse_expression, text)
+    expression = _syntax(s, field, parse_expression, text, "a field expression")
     lookup = s.text(field + "_lookup", "")
     if lookup and lookup not in lookups:
         s.fail(
             field + "_lookup", f"the name of a [{LOOKUP_PREFIX}<name>] section", lookup
         )
+    key = field + "_transform"
     transforms = _syntax(
-        s, field + "_transform", parse_transforms, s.text(field + "_transform", "")
+        s, key, parse_transforms, s.text(key, ""), "transforms such as lowercase"
     )
     return FieldRule(expression, lookup, transforms)
 
@@ -385,7 +394,7 @@ def _active(s: _Section) -> AnyOf | None:
     text = s.text("active", "")
     if not text:
         return None
-    return _syntax(s, "active", parse_rule, text)
+    return _syntax(s, "active", parse_rule, text, "a rule such as status = active")
 
 
 def _password_check(

@@ -293,7 +293,7 @@ class PlainApiSim(Simulator):
     /plain/people: one array.  /pages/people?p=&n=: numbered pages with a
     total.  /header/people?after=: a cursor in the X-Next-Cursor header.
     /links/people?offset=: the Link header's next.  /body/people?offset=: a
-    next link in the body.
+    next link in the body.  POST /login (form login, secret): 204 or 403.
     """
 
     PAGE = 3
@@ -301,9 +301,14 @@ class PlainApiSim(Simulator):
     def __init__(self, people: list[dict[str, Any]]) -> None:
         self.people = people
         self.link_host = ""  # body links are relative unless a test says
+        self.passwords: dict[str, str] = {}
         super().__init__()
 
     def route(self, seen: Seen) -> Answer:
+        if seen.method == "POST" and seen.path == "/login":
+            form = seen.form()
+            valid = self.passwords.get(form.get("login", "")) == form.get("secret")
+            return Answer(204) if valid else Answer.of(403, {"error": "denied"})
         style = seen.path.split("/")[1]
         if style == "plain":
             return Answer.of(200, self.people)
