@@ -133,7 +133,7 @@ class Refresher:
         self._succeeded(started, fetched.complete)
         self._report(snapshot, fetched.complete)
         return RefreshResult(
-            "published", fetched.complete, _counts(snapshot), snapshot, True
+            "published", fetched.complete, describe(snapshot), snapshot, True
         )
 
     def _full_due(self, now: float) -> bool:
@@ -188,7 +188,7 @@ class Refresher:
             "refresh refused: {reason}; still serving the last good snapshot "
             "({serving})",
             reason=reason,
-            serving=_counts(serving) if serving else "none yet",
+            serving=describe(serving) if serving else "none yet",
         )
         if outcome == "refused":
             log.error(
@@ -228,7 +228,7 @@ class Refresher:
         log.info(
             "refresh ({kind}) published: {counts}",
             kind="full" if full else "changes only",
-            counts=_counts(snapshot),
+            counts=describe(snapshot),
         )
 
     def _adopt_newer_file(self) -> bool:
@@ -243,7 +243,7 @@ class Refresher:
         log.info(
             "adopted the snapshot another process wrote to {path}: {counts}",
             path=str(self.store.path),
-            counts=_counts(snapshot),
+            counts=describe(snapshot),
         )
         return True
 
@@ -258,10 +258,13 @@ class Refresher:
         self._full_at = None
 
 
-def _counts(snapshot: Snapshot) -> str:
+def describe(snapshot: Snapshot) -> str:
+    """Counts of a snapshot, as the log and the sync command report them."""
+    skipped = len(snapshot.skipped)
     return (
         f"{len(snapshot.members)} members ({snapshot.active_count} active), "
-        f"{len(snapshot.groups)} groups, {len(snapshot.skipped)} records skipped"
+        f"{len(snapshot.groups)} groups, {skipped} skipped "
+        f"record{'' if skipped == 1 else 's'}"
     )
 
 

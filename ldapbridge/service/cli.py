@@ -69,7 +69,7 @@ def sync_command(settings: config.Settings, accept_shrink: bool = False) -> int:
     """One refresh against the snapshot on disk; 0 if it was kept, 1 if not."""
     from ldapbridge.service.sync import run_sync
 
-    return run_sync(settings, accept_shrink, sys.stdout)
+    return run_sync(settings, accept_shrink, sys.stdout, sys.stderr)
 
 
 def serve_command(settings: config.Settings) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import socket
 import threading
 import time
 import urllib.parse
@@ -78,6 +79,7 @@ class Simulator:
         self.seen: list[Seen] = []
         self.faults: list[Fault] = []
         self.lock = threading.Lock()
+        self.connections: set[socket.socket] = set()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self.server.daemon_threads = True
         self.server.block_on_close = False
@@ -92,8 +94,14 @@ class Simulator:
         return f"http://{host}:{port}"
 
     def close(self) -> None:
+        """Stop listening and cut open keep-alive connections: the platform is gone."""
         self.server.shutdown()
         self.server.server_close()
+        with self.lock:
+            connections, self.connections = self.connections, set()
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
 
     def __enter__(self) -> Simulator:
         return self
@@ -167,6 +175,17 @@ def _handler_for(simulator: Simulator) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         disable_nagle_algorithm = True  # headers and body leave at once
+
+        def setup(self) -> None:
+            super().setup()
+            with simulator.lock:
+                simulator.connections.add(self.connection)
+
+        def finish(self) -> None:
+            with simulator.lock:
+                simulator.connections.discard(self.connection)
+            with contextlib.suppress(OSError):
+                super().finish()
 
         def do_GET(self) -> None:
             self._serve()

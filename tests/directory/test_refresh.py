@@ -66,7 +66,7 @@ class TestRefresh:
             True,
         )
         assert result.message == (
-            "50 members (50 active), 24 groups, 0 records skipped"
+            "50 members (50 active), 24 groups, 0 skipped records"
         )
         stored = SnapshotStore(settings.snapshot.path).load()
         assert (len(stored.records), stored.source) == (50, "nexudus")
