@@ -19,10 +19,12 @@ from tests.directory.kit import bridge_config, nexudus_source
 from tests.directory.platforms import NexudusSim, nexudus_coworker
 from tests.directory.simulators import serving
 from tests.support import (
+    DEMO_CSV,
     PEOPLE_DN,
     SERVICE_DN,
     SERVICE_PASSWORD,
     RunningServer,
+    demo_config,
     ldap_tool,
     running_server,
 )
@@ -134,6 +136,23 @@ class TestLiveDirectory:
             wait_for_log(server, "serving the last good snapshot from disk")
             wait_for_log(server, "refresh refused: the source failed: cannot obtain")
             assert len(people(server)) == 50
+
+
+class TestExportRefresh:
+    def test_a_changed_export_is_served_without_a_restart(self, tmp_path: Path) -> None:
+        """A member added to the CSV export appears at the next refresh."""
+        export = tmp_path / "members.csv"
+        export.write_text(DEMO_CSV.read_text(encoding="utf-8"), encoding="utf-8")
+        text = demo_config(export, snapshot=QUICK)
+        with running_server(text, tmp_path / "server") as server:
+            before = len(people(server))
+            with export.open("a", encoding="utf-8") as f:
+                f.write("M-9001,New Member,new.member@example.com,,,,,,,Active,\n")
+            wait_for_log(server, "now serving the refreshed directory")
+            found = people(server, "(uid=new.member@example.com)")
+            after = len(people(server))
+        assert found == [f"uid=new.member@example.com,{PEOPLE_DN}"]
+        assert after == before + 1
 
 
 class TestLiveBinds:
