@@ -1,4 +1,4 @@
-"""Config of HTTP sources: presets, overrides, and errors naming their key."""
+"""Config of HTTP sources (httpconfig, mappingconfig): presets, overrides, errors."""
 
 from __future__ import annotations
 

@@ -23,7 +23,8 @@ from ldapbridge.directory.mapping import (
 from ldapbridge.directory.model import MemberRecord, SkippedRecord
 from ldapbridge.directory.paging import Listing, read_listing
 from ldapbridge.directory.sources import Fetched, SourceError
-from ldapbridge.httpconfig import CollectionSettings, HttpSourceSettings
+from ldapbridge.httpconfig import HttpSourceSettings
+from ldapbridge.mappingconfig import CollectionSettings
 
 
 def utc_today() -> dt.date:

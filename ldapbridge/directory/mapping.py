@@ -14,7 +14,8 @@ from typing import Any
 
 from ldapbridge.directory.model import MemberRecord
 from ldapbridge.fieldsyntax import Alternative, AnyOf, JsonPath, Literal, Test
-from ldapbridge.httpconfig import FieldRule, HttpSourceSettings
+from ldapbridge.httpconfig import HttpSourceSettings
+from ldapbridge.mappingconfig import FieldRule
 
 Lookups = Mapping[str, Mapping[str, str]]
 

@@ -17,7 +17,7 @@ from ldapbridge.directory.httpclient import HttpClient, Reply
 from ldapbridge.directory.mapping import RecordProblem, resolve, texts, truthy
 from ldapbridge.directory.ratelimit import RateLimiter
 from ldapbridge.directory.sources import SourceError
-from ldapbridge.httpconfig import CollectionSettings
+from ldapbridge.mappingconfig import CollectionSettings
 
 # A listing longer than this many pages is taken for a paging loop.
 MAX_PAGES = 10_000

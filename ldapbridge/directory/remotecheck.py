@@ -16,7 +16,7 @@ from ldapbridge.directory.httpclient import HttpClient, UnreachableError
 from ldapbridge.directory.model import Member
 from ldapbridge.directory.passwords import PasswordCheckUnavailable
 from ldapbridge.directory.ratelimit import RateLimitedError
-from ldapbridge.httpconfig import PasswordCheckSettings
+from ldapbridge.mappingconfig import PasswordCheckSettings
 
 log = Logger(namespace="ldapbridge.directory")
 
