@@ -27,6 +27,7 @@ from tests.support import (
     demo_config,
     ldap_tool,
     running_server,
+    stop,
 )
 
 COWORKERS = "/api/spaces/coworkers"
@@ -136,6 +137,20 @@ class TestLiveDirectory:
             wait_for_log(server, "serving the last good snapshot from disk")
             wait_for_log(server, "refresh refused: the source failed: cannot obtain")
             assert len(people(server)) == 50
+
+
+class TestShutdown:
+    def test_a_stop_during_a_retry_wait_is_clean(
+        self, tmp_path: Path, sim: NexudusSim
+    ) -> None:
+        """SIGTERM while a refresh waits out a long Retry-After ends the wait and
+        the process exits 0."""
+        text = bridge_config(nexudus_source(sim), snapshot=QUICK)
+        with running_server(text, tmp_path) as server:
+            sim.fail(COWORKERS, status=503, headers={"Retry-After": "120"}, times=100)
+            wait_for_log(server, "failed (HTTP 503); retry 1 of 4 in 120.00 s")
+            code = stop(server.process)
+        assert code == 0
 
 
 class TestExportRefresh:
