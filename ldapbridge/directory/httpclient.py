@@ -21,6 +21,7 @@ import requests
 from twisted.logger import Logger
 
 from ldapbridge import __version__
+from ldapbridge.directory.observers import RefreshObserver, Unobserved
 from ldapbridge.directory.ratelimit import Clock, Pause, RateLimiter
 from ldapbridge.directory.sources import SourceError
 from ldapbridge.directory.tokens import TokenKeeper
@@ -83,8 +84,10 @@ class HttpClient:
         settings: HttpSourceSettings,
         clock: Clock = time.monotonic,
         pause: Callable[[float], None] | None = None,
+        observer: RefreshObserver | None = None,
     ) -> None:
         self.settings = settings
+        self.observer: RefreshObserver = observer or Unobserved()
         self.limits = settings.client
         self.clock = clock
         self.pause = pause if pause is not None else Pause()
@@ -132,9 +135,9 @@ class HttpClient:
             elif response.status_code == 401 and authenticate and not renewed:
                 renewed = self.tokens.renew_after_refusal(authorization)
                 if not renewed:
-                    return _reply(request.where, response)
+                    return self._reply(request.where, response)
             else:
-                return _reply(request.where, response)
+                return self._reply(request.where, response)
 
     def _send(
         self, request: _Request, authorization: str, limiters: list[RateLimiter]
@@ -155,9 +158,11 @@ class HttpClient:
                 timeout=(self.limits.connect_timeout_s, self.limits.read_timeout_s),
             )
         except requests.RequestException as e:
+            self.observer.source_error(failure_kind(e))
             return _Attempt(None, self._describe(e))
 
         if response.status_code in self.limits.retry_statuses:
+            self.observer.source_error(str(response.status_code))
             delay = retry_after(response.headers.get("Retry-After", ""))
             problem = f"HTTP {response.status_code}"
             response.close()
@@ -195,6 +200,25 @@ class HttpClient:
     def _check_stopping(self, where: str) -> None:
         if isinstance(self.pause, Pause) and self.pause.stopping:
             raise SourceError(f"{where}: stopped, the service is shutting down")
+
+    def _reply(self, where: str, response: requests.Response) -> Reply:
+        """The decoded answer; HttpStatusError or SourceError if there is none."""
+        if response.status_code >= 400:
+            response.close()
+            self.observer.source_error(str(response.status_code))
+            raise HttpStatusError(
+                f"{where}: HTTP {response.status_code}", response.status_code
+            )
+        try:
+            body = response.json()
+        except ValueError:
+            self.observer.source_error("invalid")
+            raise SourceError(
+                f"{where}: the answer is not JSON (HTTP {response.status_code}, "
+                f"{len(response.content)} bytes)"
+            ) from None
+        next_link = response.links.get("next", {}).get("url", "")
+        return Reply(response.status_code, body, response.headers, next_link)
 
     def _describe(self, error: requests.RequestException) -> str:
         limits = self.limits
@@ -257,6 +281,11 @@ def describe_failure(
     return f"request failed ({type(error).__name__})"
 
 
+def failure_kind(error: requests.RequestException) -> str:
+    """The metrics label of a request that got no answer."""
+    return "timeout" if isinstance(error, requests.Timeout) else "connection"
+
+
 def retry_after(value: str) -> float | None:
     """Seconds to wait from a Retry-After header: seconds or an HTTP date."""
     value = value.strip()
@@ -271,23 +300,6 @@ def retry_after(value: str) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
-
-
-def _reply(where: str, response: requests.Response) -> Reply:
-    if response.status_code >= 400:
-        response.close()
-        raise HttpStatusError(
-            f"{where}: HTTP {response.status_code}", response.status_code
-        )
-    try:
-        body = response.json()
-    except ValueError:
-        raise SourceError(
-            f"{where}: the answer is not JSON (HTTP {response.status_code}, "
-            f"{len(response.content)} bytes)"
-        ) from None
-    next_link = response.links.get("next", {}).get("url", "")
-    return Reply(response.status_code, body, response.headers, next_link)
 
 
 def _path(url: str) -> str:

@@ -19,6 +19,7 @@ from twisted.logger import Logger
 
 from ldapbridge.config import DirectorySettings, SnapshotSettings
 from ldapbridge.directory.model import MemberRecord, SkippedRecord, Snapshot
+from ldapbridge.directory.observers import RefreshObserver, Unobserved
 from ldapbridge.directory.snapshot import build_snapshot
 from ldapbridge.directory.sources import (
     Fetched,
@@ -62,8 +63,10 @@ class Refresher:
         settings: SnapshotSettings,
         store: SnapshotStore,
         clock: Callable[[], float] = time.time,
+        observer: RefreshObserver | None = None,
     ) -> None:
         self.source = source
+        self.observer: RefreshObserver = observer or Unobserved()
         self.directory = directory
         self.settings = settings
         self.store = store
@@ -100,14 +103,28 @@ class Refresher:
     def refresh(self, accept_shrink: bool = False) -> RefreshResult:
         """Fetch and, if it is safe, make the result the last good snapshot."""
         with self._lock:
-            adopted = self._adopt_newer_file()
-            started = self.clock()
-            full = self._full_due(started)
-            try:
-                fetched = self._fetch(full)
-            except SourceError as e:
-                return self._refuse("failed", full, f"the source failed: {e}", adopted)
-            return self._consider(fetched, started, accept_shrink, adopted)
+            began = time.monotonic()
+            result = self._refresh(accept_shrink)
+            self._observe(result.outcome, time.monotonic() - began)
+            return result
+
+    def _observe(self, outcome: str, duration_s: float) -> None:
+        if outcome == "failed":
+            self.observer.refresh_failed(duration_s)
+        elif outcome == "refused":
+            self.observer.refresh_refused(duration_s)
+        else:
+            self.observer.refresh_succeeded(duration_s)
+
+    def _refresh(self, accept_shrink: bool) -> RefreshResult:
+        adopted = self._adopt_newer_file()
+        started = self.clock()
+        full = self._full_due(started)
+        try:
+            fetched = self._fetch(full)
+        except SourceError as e:
+            return self._refuse("failed", full, f"the source failed: {e}", adopted)
+        return self._consider(fetched, started, accept_shrink, adopted)
 
     def _consider(
         self, fetched: Fetched, started: float, accept_shrink: bool, adopted: bool

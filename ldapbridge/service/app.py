@@ -17,6 +17,7 @@ from ldapbridge.directory.filesource import CsvFileSource
 from ldapbridge.directory.httpclient import HttpClient
 from ldapbridge.directory.httpsource import HttpSource
 from ldapbridge.directory.model import Snapshot
+from ldapbridge.directory.observers import RefreshObserver
 from ldapbridge.directory.passwords import HashPasswordChecker, PasswordChecker
 from ldapbridge.directory.ratelimit import Pause
 from ldapbridge.directory.refresh import Refresher
@@ -32,10 +33,14 @@ from ldapbridge.ldap.tree import DirectoryTree, build_tree
 log = Logger(namespace="ldapbridge.service")
 
 
-def make_source(settings: Settings, pause: Pause | None = None) -> MemberSource:
+def make_source(
+    settings: Settings,
+    pause: Pause | None = None,
+    observer: RefreshObserver | None = None,
+) -> MemberSource:
     http = settings.source.http
     if http is not None:
-        return HttpSource(http, HttpClient(http, pause=pause))
+        return HttpSource(http, HttpClient(http, pause=pause, observer=observer))
     return CsvFileSource(settings.source)
 
 
@@ -49,9 +54,13 @@ def make_checker(source: MemberSource) -> PasswordChecker:
     return RemotePasswordChecker(check, source.client)
 
 
-def make_refresher(settings: Settings, source: MemberSource) -> Refresher:
+def make_refresher(
+    settings: Settings, source: MemberSource, observer: RefreshObserver | None = None
+) -> Refresher:
     store = SnapshotStore(settings.snapshot.path)
-    return Refresher(source, settings.directory, settings.snapshot, store)
+    return Refresher(
+        source, settings.directory, settings.snapshot, store, observer=observer
+    )
 
 
 def first_snapshot(refresher: Refresher) -> tuple[Snapshot, bool]:

@@ -6,9 +6,12 @@ import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
+import attrs
 import pytest
 
 from ldapbridge import config
+from ldapbridge.directory.httpclient import HttpClient
+from ldapbridge.directory.httpsource import HttpSource
 from ldapbridge.directory.refresh import Refresher
 from ldapbridge.directory.store import SnapshotStore
 from tests.directory.kit import (
@@ -232,3 +235,87 @@ class TestLastGoodOnDisk:
         result = server.refresh()
         assert (result.outcome, result.new_snapshot) == ("unchanged", True)
         assert result.snapshot.active_count == 20
+
+
+class Recorder:
+    """A RefreshObserver that writes down what it is told."""
+
+    def __init__(self) -> None:
+        self.events: list[str] = []
+
+    def refresh_succeeded(self, duration_s: float) -> None:
+        self.events.append("succeeded")
+
+    def refresh_failed(self, duration_s: float) -> None:
+        self.events.append("failed")
+
+    def refresh_refused(self, duration_s: float) -> None:
+        self.events.append("refused")
+
+    def source_error(self, status: str) -> None:
+        self.events.append(f"source error {status}")
+
+
+def observed(settings: config.Settings, recorder: Recorder) -> Refresher:
+    http = settings.source.http
+    assert http is not None
+    source = HttpSource(http, HttpClient(http, observer=recorder))
+    store = SnapshotStore(settings.snapshot.path)
+    return Refresher(
+        source, settings.directory, settings.snapshot, store, observer=recorder
+    )
+
+
+class TestObserver:
+    def test_each_outcome_and_failed_request_is_reported(
+        self, tmp_path: Path, sim: NexudusSim
+    ) -> None:
+        """Success, a failure after two 500s, and a shrink refusal are reported,
+        with each failed request's status, for the metrics."""
+        recorder = Recorder()
+        refresher = observed(
+            settings_for(tmp_path, sim, full_refresh_interval_s="0"), recorder
+        )
+        refresher.refresh()
+        sim.fail(COWORKERS, status=500, times=2)
+        refresher.refresh()
+        archive(sim, 25)
+        refresher.refresh()
+        assert recorder.events == [
+            "succeeded",
+            "source error 500",
+            "source error 500",
+            "failed",
+            "refused",
+        ]
+
+    def test_unanswered_and_unreadable_requests_are_labelled(
+        self, tmp_path: Path, sim: NexudusSim
+    ) -> None:
+        """A timeout, a body that is not JSON and a refused connection each have
+        their label."""
+        recorder = Recorder()
+        settings = settings_for(tmp_path, sim, full_refresh_interval_s="0")
+        faster = attrs.evolve(settings.source.http.client, read_timeout_s=0.2)
+        http = attrs.evolve(settings.source.http, client=faster)
+        refresher = observed(
+            attrs.evolve(settings, source=attrs.evolve(settings.source, http=http)),
+            recorder,
+        )
+        sim.fail(COWORKERS, delay_s=0.5, passthrough=True)
+        sim.fail(COWORKERS, delay_s=0.5, passthrough=True)
+        refresher.refresh()
+        sim.fail(COWORKERS, status=200, body=b"<html>")
+        refresher.refresh()
+        sim.close()
+        refresher.refresh()
+        assert recorder.events == [
+            "source error timeout",
+            "source error timeout",
+            "failed",
+            "source error invalid",
+            "failed",
+            "source error connection",
+            "source error connection",
+            "failed",
+        ]
