@@ -172,7 +172,8 @@ class HttpClient:
     def _before_retry(self, where: str, sent: _Attempt, attempt: int) -> None:
         """Wait before the next attempt; raise when retrying is no use."""
         if attempt > self.limits.max_retries:
-            error = f"{where}: gave up after {attempt} attempts; last: {sent.problem}"
+            tries = "1 attempt" if attempt == 1 else f"{attempt} attempts"
+            error = f"{where}: gave up after {tries}; last: {sent.problem}"
             if sent.problem.startswith("HTTP"):
                 raise SourceError(error)
             raise UnreachableError(error)

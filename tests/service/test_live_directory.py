@@ -98,7 +98,7 @@ class TestLiveDirectory:
             wait_for_log(
                 server,
                 "refresh refused: the source failed: GET /api/spaces/coworkers: gave "
-                "up after 1 attempts; last: HTTP 500; still serving the last good "
+                "up after 1 attempt; last: HTTP 500; still serving the last good "
                 "snapshot (50 members (50 active), 24 groups, 0 skipped records)",
             )
             assert len(people(server)) == 50

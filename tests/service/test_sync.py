@@ -109,6 +109,6 @@ class TestSyncCommand:
         assert (done.returncode, done.stdout.splitlines()[1]) == (
             1,
             "failed: the source failed: cannot obtain an access token: POST "
-            "/api/token: gave up after 1 attempts; last: cannot connect "
+            "/api/token: gave up after 1 attempt; last: cannot connect "
             "(ConnectionError)",
         )
