@@ -59,6 +59,23 @@ class TestCobot:
             snapshot = snapshot_of(source.fetch_all(), settings)
         assert sorted(by_username(snapshot)) == ["priya@example.in"]
 
+    def test_an_unreadable_date_skips_the_membership(self, tmp_path: Path) -> None:
+        """A canceled_to that is no date cannot say whether Lars is a member:
+        his record is skipped with the reason, Priya's is published."""
+        memberships = sample("cobot-memberships.json")
+        memberships[1]["canceled_to"] = "end of term"
+        with CobotSim(memberships, []) as sim:
+            settings = load(tmp_path, bridge_config(cobot_source(sim)))
+            source = http_source(settings, today=dt.date(2026, 1, 1))
+            snapshot = snapshot_of(source.fetch_all(), settings)
+        assert sorted(by_username(snapshot)) == ["priya@example.in"]
+        assert [(s.member_id, s.reason) for s in snapshot.skipped] == [
+            (
+                "0f9e8d7c6b5a49382716a5b4c3d2e1f0",
+                "active rule (canceled_to): 'end of term' is not a date",
+            )
+        ]
+
     def test_memberships_are_read_at_most_six_times_a_minute(
         self, tmp_path: Path
     ) -> None:

@@ -169,6 +169,7 @@ class TestBadRecords:
             person(1, first="Other"),
             person(8, state="former"),
             person(9, badge=None, groups=["Print", "Day"]),
+            person(10, mail={"work": "ten@example.com"}),
         ]
         with PlainApiSim(people) as sim:
             settings = settings_for(tmp_path, sim, STYLES["none"])
@@ -186,6 +187,7 @@ class TestBadRecords:
             SkippedRecord(
                 "p1", "listed twice with different values; the first is kept"
             ),
+            SkippedRecord("p10", "email (mail) is a JSON dict, not a value"),
             SkippedRecord("p5", "no email address"),
             SkippedRecord(
                 "p6", "username 'person.1@example.com' already belongs to member p1"
