@@ -16,12 +16,17 @@ from typing import TypeVar
 
 import attrs
 
+from ldapbridge import httpconfig, presets
+from ldapbridge.httpconfig import HttpSourceSettings
+
 T = TypeVar("T")
 
 PROFILES = ("unix", "ad", "edirectory")
 GROUP_KINDS = ("team", "plan", "location", "all")
 USERNAME_RULES = ("email", "email_localpart", "member_id")
 SERVICE_PREFIX = "service."
+SOURCE_TYPES = ("file", "http", *presets.PRESETS)
+SNAPSHOT_FILE = "ldapbridge-snapshot.json"
 
 # Member fields that may feed a card number or a PIN, and those that may
 # feed a department or office label; "none" publishes nothing.
@@ -92,6 +97,18 @@ class SourceSettings:
     columns: dict[str, str] = attrs.field(factory=lambda: dict(DEFAULT_COLUMNS))
     active_statuses: tuple[str, ...] = ("active",)
     team_separator: str = ";"
+    http: HttpSourceSettings | None = None
+
+
+@attrs.frozen
+class SnapshotSettings:
+    """The refresh timer, the shrink guard and the last good copy on disk."""
+
+    path: Path | None = None
+    refresh_interval_s: float = 300.0
+    full_refresh_interval_s: float = 86400.0
+    max_shrink: float = 0.10
+    accept_shrink: bool = False
 
 
 @attrs.frozen
@@ -126,6 +143,7 @@ class Settings:
     logging: LoggingSettings
     path: Path
     metrics: MetricsSettings = attrs.field(factory=MetricsSettings)
+    snapshot: SnapshotSettings = attrs.field(factory=SnapshotSettings)
 
 
 class _Section:
@@ -189,6 +207,15 @@ class _Section:
 
         return self.parse(key, default, convert, f"an integer from {low} to {high}")
 
+    def number(self, key: str, default: float, low: float, high: float) -> float:
+        def convert(raw: str) -> float:
+            value = float(raw)
+            if not low <= value <= high:
+                raise ValueError(raw)
+            return value
+
+        return self.parse(key, default, convert, f"a number from {low:g} to {high:g}")
+
     def boolean(self, key: str, default: bool) -> bool:
         words = {"true": True, "yes": True, "on": True, "1": True}
         words.update({"false": False, "no": False, "off": False, "0": False})
@@ -242,20 +269,22 @@ def load(path: str | os.PathLike[str]) -> Settings:
 
 def parse(parser: configparser.ConfigParser, config_path: Path) -> Settings:
     """Build Settings from an already-read parser; raise ConfigError."""
+    httpconfig.apply_preset(parser)
     _check_sections(parser)
     sections = {
         name: _Section(parser, name)
-        for name in ("server", "directory", "source", "logging", "metrics")
+        for name in ("server", "directory", "source", "logging", "metrics", "snapshot")
     }
 
     settings = Settings(
         server=_server(sections["server"]),
         directory=_directory(sections["directory"]),
-        source=_source(sections["source"], config_path.parent),
+        source=_source(sections["source"], config_path.parent, parser),
         services=_services(parser),
         logging=_logging(sections["logging"]),
         path=config_path,
         metrics=_metrics(sections["metrics"]),
+        snapshot=_snapshot(sections["snapshot"], config_path.parent),
     )
 
     for section in sections.values():
@@ -264,12 +293,16 @@ def parse(parser: configparser.ConfigParser, config_path: Path) -> Settings:
 
 
 def _check_sections(parser: configparser.ConfigParser) -> None:
-    known = {"server", "directory", "source", "logging", "metrics"}
+    known = {"server", "directory", "source", "logging", "metrics", "snapshot"}
     for name in parser.sections():
+        if httpconfig.is_source_section(name):
+            continue
         if name not in known and not name.startswith(SERVICE_PREFIX):
             raise ConfigError(
                 f"[{name}]: unknown section; expected one of "
                 f"{', '.join(sorted(known))} or [service.<name>]"
+                " (HTTP sources: [source.members], [source.fields], "
+                "[source.password_check], [source.lookup.<name>])"
             )
 
 
@@ -357,8 +390,16 @@ def _domain_names(s: _Section, base_dn: str, profile: str) -> dict[str, str]:
     return {"upn_suffix": upn_suffix, "netbios_domain": domain}
 
 
-def _source(s: _Section, config_dir: Path) -> SourceSettings:
-    source_type = s.choice("type", "file", ("file",))
+def _source(
+    s: _Section, config_dir: Path, parser: configparser.ConfigParser
+) -> SourceSettings:
+    source_type = s.choice("type", "file", SOURCE_TYPES)
+    if source_type != "file":
+        return _http_source(s, source_type, parser)
+    for name in parser.sections():
+        if httpconfig.is_source_section(name):
+            raise ConfigError(f"[{name}]: only HTTP sources read it, not type = file")
+
     raw_path = s.text("path", "")
     if not raw_path:
         s.fail("path", "the path of a member export (CSV)", "nothing")
@@ -399,6 +440,30 @@ def _team_separator(s: _Section) -> str:
         # str.split("") raises: an empty separator cannot split anything.
         s.fail("team_separator", "one or more characters", "nothing")
     return separator
+
+
+def _http_source(
+    s: _Section, source_type: str, parser: configparser.ConfigParser
+) -> SourceSettings:
+    def make_section(name: str) -> _Section:
+        return _Section(parser, name)
+
+    http = httpconfig.http_source(s, source_type, make_section, parser.sections())
+    return SourceSettings(type=source_type, http=http)
+
+
+def _snapshot(s: _Section, config_dir: Path) -> SnapshotSettings:
+    raw_path = s.text("path", SNAPSHOT_FILE)
+    path = (config_dir / raw_path) if raw_path else None
+    return SnapshotSettings(
+        path=path,
+        refresh_interval_s=s.number("refresh_interval_s", 300.0, 0.1, 86400.0),
+        full_refresh_interval_s=s.number(
+            "full_refresh_interval_s", 86400.0, 0.0, 86400.0
+        ),
+        max_shrink=s.number("max_shrink", 0.10, 0.0, 1.0),
+        accept_shrink=s.boolean("accept_shrink", False),
+    )
 
 
 def _services(parser: configparser.ConfigParser) -> tuple[ServiceAccount, ...]:

@@ -209,8 +209,9 @@ class TestErrors:
             ),
             (
                 "source",
-                "type = http",
-                "[source] type: expected one of file, found 'http'",
+                "type = gopher",
+                "[source] type: expected one of file, http, nexudus, officernd, "
+                "cobot, optix, found 'gopher'",
             ),
             (
                 "source",
@@ -265,8 +266,9 @@ class TestErrors:
         """A section the bridge does not know is an error naming it."""
         assert error_of(tmp_path, MINIMAL + "\n[ldap]\nport = 1\n") == (
             "[ldap]: unknown section; expected one of directory, logging, metrics, "
-            "server, "
-            "source or [service.<name>]"
+            "server, snapshot, source or [service.<name>] (HTTP sources: "
+            "[source.members], [source.fields], [source.password_check], "
+            "[source.lookup.<name>])"
         )
 
     def test_service_without_password(self, tmp_path):

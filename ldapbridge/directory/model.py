@@ -27,6 +27,9 @@ class MemberRecord:
     active: bool = True
     password_hash: str = attrs.field(default="", repr=False)
     second_card: str = ""
+    # Set when the platform keeps the parts of the name apart (Optix).
+    given_name: str = ""
+    surname: str = ""
 
 
 @attrs.frozen

@@ -27,10 +27,16 @@ GROUP_KIND_ORDER = ("all", "team", "plan", "location")
 
 
 def build_snapshot(
-    records: Iterable[MemberRecord], settings: DirectorySettings
+    records: Iterable[MemberRecord],
+    settings: DirectorySettings,
+    reported: Iterable[SkippedRecord] = (),
 ) -> Snapshot:
-    """Validate ``records`` and build the snapshot the directory will serve."""
-    skipped: list[SkippedRecord] = []
+    """Validate ``records`` and build the snapshot the directory will serve.
+
+    ``reported`` are records the source already left out; they join the
+    snapshot's list of skipped records.
+    """
+    skipped: list[SkippedRecord] = list(reported)
     chosen = _choose_records(records, settings, skipped)
 
     uid_numbers = _stable_numbers(
@@ -101,6 +107,8 @@ def _username(record: MemberRecord, rule: str) -> tuple[str, str]:
 
 def _member(record: MemberRecord, username: str, uid_number: int) -> Member:
     given, surname = split_name(record.full_name)
+    if record.given_name or record.surname:
+        given, surname = record.given_name, record.surname
     return Member(
         username=username,
         member_id=record.member_id,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+import datetime as dt
+from typing import Protocol, runtime_checkable
 
 import attrs
 
-from ldapbridge.directory.model import MemberRecord
+from ldapbridge.directory.model import MemberRecord, SkippedRecord
 
 
 class SourceError(Exception):
@@ -26,6 +27,34 @@ class MemberSource(Protocol):
 
         Blocking: callers run it off the reactor thread.
         """
+        ...
+
+
+@attrs.frozen
+class Fetched:
+    """What one fetch produced: records, the records left out, and whether it
+    lists every member or only those changed since a moment."""
+
+    records: tuple[MemberRecord, ...]
+    skipped: tuple[SkippedRecord, ...] = ()
+    complete: bool = True
+
+
+@runtime_checkable
+class ReportingSource(Protocol):
+    """A source that reports bad records and may list changes only."""
+
+    name: str
+
+    @property
+    def supports_changes(self) -> bool: ...
+
+    def fetch_all(self) -> Fetched:
+        """Every member; raise SourceError.  Blocking."""
+        ...
+
+    def fetch_changed(self, since: dt.datetime) -> Fetched:
+        """Members changed since ``since`` (UTC); raise SourceError.  Blocking."""
         ...
 
 

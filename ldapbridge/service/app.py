@@ -6,6 +6,7 @@ the CLI and the twistd plugin both start.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -15,10 +16,17 @@ from twisted.logger import Logger
 
 from ldapbridge.config import ConfigError, Settings
 from ldapbridge.directory.filesource import CsvFileSource
+from ldapbridge.directory.httpclient import HttpClient
+from ldapbridge.directory.httpsource import HttpSource
 from ldapbridge.directory.model import Snapshot
+from ldapbridge.directory.observers import RefreshObserver
 from ldapbridge.directory.passwords import HashPasswordChecker, PasswordChecker
-from ldapbridge.directory.snapshot import build_snapshot
-from ldapbridge.directory.sources import MemberSource
+from ldapbridge.directory.ratelimit import Pause
+from ldapbridge.directory.refresh import Refresher
+from ldapbridge.directory.refreshloop import RefreshService
+from ldapbridge.directory.remotecheck import NoPasswordChecker, RemotePasswordChecker
+from ldapbridge.directory.sources import MemberSource, SourceError
+from ldapbridge.directory.store import SnapshotStore
 from ldapbridge.ldap import dn
 from ldapbridge.ldap.server import BridgeFactory, DirectoryHolder
 from ldapbridge.ldap.servertypes import make_profile
@@ -31,26 +39,50 @@ from ldapbridge.service.web import make_site
 log = Logger(namespace="ldapbridge.service")
 
 
-def make_source(settings: Settings) -> MemberSource:
+def make_source(
+    settings: Settings,
+    pause: Pause | None = None,
+    observer: RefreshObserver | None = None,
+) -> MemberSource:
+    http = settings.source.http
+    if http is not None:
+        return HttpSource(http, HttpClient(http, pause=pause, observer=observer))
     return CsvFileSource(settings.source)
 
 
-def make_checker(settings: Settings) -> PasswordChecker:
-    """How members' passwords are checked: against hashes in the export."""
-    return HashPasswordChecker()
+def make_checker(source: MemberSource) -> PasswordChecker:
+    """Members of a platform are checked by it; of an export, by its hashes."""
+    if not isinstance(source, HttpSource):
+        return HashPasswordChecker()
+    check = source.settings.password_check
+    if check is None:
+        return NoPasswordChecker(source.name)
+    return RemotePasswordChecker(check, source.client)
 
 
-def load_snapshot(settings: Settings) -> Snapshot:
-    """Fetch members from the configured source; raises SourceError."""
-    records = make_source(settings).fetch()
-    snapshot = build_snapshot(records, settings.directory)
-    for skipped in snapshot.skipped:
-        log.warn(
-            "skipped member record {member_id}: {reason}",
-            member_id=skipped.member_id,
-            reason=skipped.reason,
-        )
-    return snapshot
+def make_refresher(
+    settings: Settings, source: MemberSource, observer: RefreshObserver | None = None
+) -> Refresher:
+    store = SnapshotStore(settings.snapshot.path)
+    return Refresher(
+        source, settings.directory, settings.snapshot, store, observer=observer
+    )
+
+
+def first_snapshot(refresher: Refresher) -> tuple[Snapshot, bool]:
+    """The snapshot to serve at start, and whether to refresh at once.
+
+    The last good snapshot on disk serves at once, refreshed in the
+    background; without one, the first refresh must succeed (SourceError).
+    """
+    stored = refresher.load_stored()
+    if stored is not None:
+        log.info("serving the last good snapshot from disk until the refresh")
+        return stored, True
+    result = refresher.refresh()
+    if result.snapshot is None:
+        raise SourceError(result.message)
+    return result.snapshot, False
 
 
 def check_base_dn(settings: Settings) -> None:
@@ -74,15 +106,62 @@ def make_tree(settings: Settings, snapshot: Snapshot) -> DirectoryTree:
     return build_tree(snapshot, profile, settings.services)
 
 
-def load_directory(settings: Settings) -> tuple[Snapshot, DirectoryTree]:
-    """Blocking: read the source and build the tree.
+@attrs.define
+class Feed:
+    """Where members come from, for one config: the source, its refresher
+    (which holds the last good snapshot and the shrink guard) and the way
+    members' passwords are checked."""
 
-    Raises ConfigError for a base_dn that is not a DN, SourceError when the
-    source cannot be read.
-    """
-    check_base_dn(settings)
-    snapshot = load_snapshot(settings)
-    return snapshot, make_tree(settings, snapshot)
+    source: MemberSource
+    refresher: Refresher
+    checker: PasswordChecker
+    pause: Pause
+
+
+def make_feed(
+    settings: Settings, pause: Pause, observer: RefreshObserver | None = None
+) -> Feed:
+    source = make_source(settings, pause, observer)
+    refresher = make_refresher(settings, source, observer)
+    return Feed(source, refresher, make_checker(source), pause)
+
+
+class FeedLoader:
+    """Reloads (SIGHUP) through a new feed, so they pass the shrink guard too."""
+
+    def __init__(self, pause: Pause, observer: RefreshObserver) -> None:
+        self.pause = pause
+        self.observer = observer
+        self.pending: Feed | None = None
+
+    def load(self, settings: Settings) -> tuple[Snapshot, DirectoryTree]:
+        """Blocking: refresh from the new config's source; raise SourceError
+        or ConfigError to refuse the reload."""
+        check_base_dn(settings)
+        feed = make_feed(settings, self.pause, self.observer)
+        feed.refresher.load_stored()
+        result = feed.refresher.refresh()
+        if not result.accepted or result.snapshot is None:
+            raise SourceError(result.message)
+        self.pending = feed
+        return result.snapshot, make_tree(settings, result.snapshot)
+
+    def commit_to(
+        self, factory: BridgeFactory, refreshing: RefreshService[Any]
+    ) -> Callable[[Settings], Callable[[], None]]:
+        """A reload hook: once applied, refresh and check passwords anew."""
+
+        def hook(settings: Settings) -> Callable[[], None]:
+            feed = self.pending
+
+            def commit() -> None:
+                if feed is not None:
+                    factory.checker = feed.checker
+                    refreshing.refresher = feed.refresher
+
+            return commit
+
+        return hook
 
 
 @attrs.define
@@ -181,19 +260,27 @@ def make_service(
     Raises ConfigError for a base_dn that is not a DN, SourceError when the
     first snapshot cannot be loaded.
     """
+    check_base_dn(settings)
     metrics = Metrics()
-    snapshot, tree = load_directory(settings)
-    bridge = Bridge(settings, DirectoryHolder(tree), metrics, log_levels)
-    bridge.serve(settings, snapshot, tree)
+    pause = Pause()
+    feed = make_feed(settings, pause, metrics)
+    snapshot, refresh_now = first_snapshot(feed.refresher)
+    bridge = Bridge(settings, DirectoryHolder(make_tree(settings, snapshot)), metrics)
+    bridge.log_levels = log_levels
+    bridge.serve(settings, snapshot, bridge.holder.tree)
 
     top = BridgeService(bridge)
-    factory = BridgeFactory(bridge.holder, make_checker(settings), observer=metrics)
+    factory = BridgeFactory(bridge.holder, feed.checker, observer=metrics)
     endpoint = server_endpoint(
         reactor, settings.server.bind_address, settings.server.ldap_port
     )
     ListenerService(reactor, endpoint, factory, "LDAP").setServiceParent(top)
     _add_metrics_listener(top, bridge, reactor)
-    top.reloader = Reloader(bridge, reactor, load_directory)
+    refreshing = _add_refresh(top, bridge, feed, reactor, refresh_now)
+
+    loader = FeedLoader(pause, metrics)
+    top.reloader = Reloader(bridge, reactor, loader.load)
+    top.reloader.hooks.append(loader.commit_to(factory, refreshing))
     ReloadService(top.reloader).setServiceParent(top)
     return top
 
@@ -206,3 +293,28 @@ def _add_metrics_listener(top: BridgeService, bridge: Bridge, reactor: Any) -> N
     site = make_site(bridge.metrics, lambda: bridge.settings.metrics.max_snapshot_age_s)
     endpoint = server_endpoint(reactor, settings.bind_address, settings.port)
     ListenerService(reactor, endpoint, site, "metrics").setServiceParent(top)
+
+
+def _add_refresh(
+    top: BridgeService, bridge: Bridge, feed: Feed, reactor: Any, run_now: bool
+) -> RefreshService[tuple[Snapshot, DirectoryTree]]:
+    """Refresh on the configured interval; publish each new directory."""
+
+    def prepare(snapshot: Snapshot) -> tuple[Snapshot, DirectoryTree]:
+        return snapshot, make_tree(bridge.settings, snapshot)
+
+    def install(prepared: tuple[Snapshot, DirectoryTree]) -> None:
+        log.info("now serving the refreshed directory")
+        bridge.serve(bridge.settings, *prepared)
+
+    refreshing = RefreshService(
+        reactor,
+        feed.refresher,
+        bridge.settings.snapshot.refresh_interval_s,
+        prepare=prepare,
+        install=install,
+        run_now=run_now,
+        pause=feed.pause,
+    )
+    refreshing.setServiceParent(top)
+    return refreshing

@@ -87,6 +87,7 @@ def _parser() -> argparse.ArgumentParser:
         "standard input) and print its bcrypt hash.",
     )
     hashing.set_defaults(run=hash_password_command)
+    _sync_parser(commands)
     _add_papercut_commands(commands)
     return parser
 
@@ -136,6 +137,29 @@ def _add_papercut_commands(commands: Any) -> None:
         help=f"PaperCut custom auth program: username and password on stdin ({where})",
     )
     auth.set_defaults(papercut=lambda words: papercut.auth_main(), words=[])
+
+
+def _sync_parser(commands: Any) -> None:
+    sync = _command(
+        commands,
+        "sync",
+        sync_command,
+        "refresh the directory once, keep it as the last good snapshot, "
+        "and print the counts",
+    )
+    sync.add_argument(
+        "--accept-shrink",
+        action="store_true",
+        help="publish the new directory even if its active members shrank "
+        "past [snapshot] max_shrink",
+    )
+
+
+def sync_command(settings: config.Settings, args: argparse.Namespace) -> int:
+    """One refresh against the snapshot on disk; 0 if it was kept, 1 if not."""
+    from ldapbridge.service.sync import run_sync
+
+    return run_sync(settings, args.accept_shrink, sys.stdout, sys.stderr)
 
 
 def serve_command(settings: config.Settings, args: argparse.Namespace) -> int:

@@ -236,7 +236,7 @@ def _password_ok(directory: Directory, member: Member, password: str) -> bool:
     """An active member and their password; an empty one never passes."""
     if not member.active or not password:
         return False
-    return make_checker(directory.settings).check(member, password)
+    return make_checker(make_source(directory.settings)).check(member, password)
 
 
 def _refuse(stdout: BinaryIO, stderr: BinaryIO, reason: str) -> int:

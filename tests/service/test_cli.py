@@ -60,7 +60,7 @@ def served_ldif(server: RunningServer, *extra: str) -> str:
 
 
 class TestHelp:
-    @pytest.mark.parametrize("command", ["serve", "check", "export", "lookup"])
+    @pytest.mark.parametrize("command", ["serve", "check", "export", "lookup", "sync"])
     def test_each_directory_command_takes_config(
         self, command: str, tmp_path: Path
     ) -> None:
@@ -86,7 +86,7 @@ class TestHelp:
 
         assert result.returncode == 2
         assert (
-            "{serve,check,export,lookup,hash-password,papercut-sync,papercut-auth}"
+            "{serve,check,export,lookup,hash-password,sync,papercut-sync,papercut-auth}"
             in result.stdout
         )
 

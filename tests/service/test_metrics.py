@@ -190,11 +190,12 @@ class TestSnapshotMetrics:
         assert 0 <= age < 600
         assert abs((time.time() - built) - age) < 5
 
-    def test_refresh_outcomes_start_at_zero(self, url: str) -> None:
-        """The refresh counters exist at zero before any refresh ran."""
+    def test_start_up_refresh_is_counted(self, url: str) -> None:
+        """The refresh at start counts once as a success; the others exist at 0."""
         samples = scrape(url)
 
-        for outcome in ("success", "failure", "refused"):
+        assert value(samples, "ldapbridge_refreshes_total", outcome="success") == 1
+        for outcome in ("failure", "refused"):
             assert value(samples, "ldapbridge_refreshes_total", outcome=outcome) == 0
 
     def test_metrics_page_is_prometheus_text(self, url: str) -> None:

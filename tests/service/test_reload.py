@@ -177,7 +177,9 @@ class TestReloadWithBrokenConfig:
             after = member_uids(connection)
 
         assert (
-            REFUSED + f"cannot read member file {missing}: No such file or directory"
+            REFUSED
+            + f"the source failed: cannot read member file {missing}: "
+            + "No such file or directory"
             in log
         )
         assert len(after) == 46

@@ -227,7 +227,8 @@ class TestBadStart:
         done = run([*SERVE, str(config)], tmp_path)
         assert done.returncode == 1
         assert done.stderr == (
-            f"ldapbridge: cannot load members: cannot read member file {missing}: "
+            "ldapbridge: cannot load members: the source failed: "
+            f"cannot read member file {missing}: "
             "No such file or directory\n"
         )
 

@@ -1,0 +1,290 @@
+"""One refresh: fetch, merge, validate, guard, keep.
+
+A refresh that fails, or whose active-member count drops by more than
+``[snapshot] max_shrink``, is refused: the last good snapshot keeps serving,
+since PaperCut may delete every user missing from a sync, balances and all
+(DESIGN.md, safety rules).  Good snapshots are kept on disk for the next
+start.  Blocking: the service runs it in a thread pool.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Callable, Iterable
+
+import attrs
+from twisted.logger import Logger
+
+from ldapbridge.config import DirectorySettings, SnapshotSettings
+from ldapbridge.directory.model import MemberRecord, SkippedRecord, Snapshot
+from ldapbridge.directory.observers import RefreshObserver, Unobserved
+from ldapbridge.directory.snapshot import build_snapshot
+from ldapbridge.directory.sources import (
+    Fetched,
+    MemberSource,
+    ReportingSource,
+    SourceError,
+)
+from ldapbridge.directory.store import SnapshotStore, StoredSnapshot, StoreError
+
+log = Logger(namespace="ldapbridge.directory")
+
+# Changed-since requests reach back this far before the last good fetch, so
+# that a platform clock a little behind ours loses no change.
+CHANGES_OVERLAP_S = 600.0
+
+Records = dict[str, MemberRecord]
+
+
+@attrs.frozen
+class RefreshResult:
+    """How a refresh ended, and the snapshot that serves after it."""
+
+    outcome: str  # published, unchanged, refused, failed
+    full: bool
+    message: str
+    snapshot: Snapshot | None
+    new_snapshot: bool = False  # the served snapshot changed: rebuild the tree
+
+    @property
+    def accepted(self) -> bool:
+        return self.outcome in ("published", "unchanged")
+
+
+class Refresher:
+    """Keeps the last good snapshot and decides whether a new one replaces it."""
+
+    def __init__(
+        self,
+        source: MemberSource,
+        directory: DirectorySettings,
+        settings: SnapshotSettings,
+        store: SnapshotStore,
+        clock: Callable[[], float] = time.time,
+        observer: RefreshObserver | None = None,
+    ) -> None:
+        self.source = source
+        self.observer: RefreshObserver = observer or Unobserved()
+        self.directory = directory
+        self.settings = settings
+        self.store = store
+        self.clock = clock
+        self.last_good: Snapshot | None = None
+        self._records: Records = {}
+        self._source_skipped: tuple[SkippedRecord, ...] = ()
+        self._since: float | None = None
+        self._full_at: float | None = None
+        self._stamp: tuple[int, int] | None = None
+        self._reported: set[SkippedRecord] = set()
+        self._lock = threading.Lock()
+
+    def load_stored(self) -> Snapshot | None:
+        """Adopt the snapshot on disk, if there is a usable one."""
+        try:
+            stored = self.store.load()
+        except StoreError as e:
+            log.error("cannot use the stored snapshot: {error}", error=str(e))
+            return None
+        if stored is None:
+            return None
+        if stored.source != self.source.name:
+            log.warn(
+                "ignoring the stored snapshot: it came from source {stored}, "
+                "not {current}",
+                stored=stored.source,
+                current=self.source.name,
+            )
+            return None
+        self._adopt(stored)
+        return self.last_good
+
+    def refresh(self, accept_shrink: bool = False) -> RefreshResult:
+        """Fetch and, if it is safe, make the result the last good snapshot."""
+        with self._lock:
+            began = time.monotonic()
+            result = self._refresh(accept_shrink)
+            self._observe(result.outcome, time.monotonic() - began)
+            return result
+
+    def _observe(self, outcome: str, duration_s: float) -> None:
+        if outcome == "failed":
+            self.observer.refresh_failed(duration_s)
+        elif outcome == "refused":
+            self.observer.refresh_refused(duration_s)
+        else:
+            self.observer.refresh_succeeded(duration_s)
+
+    def _refresh(self, accept_shrink: bool) -> RefreshResult:
+        adopted = self._adopt_newer_file()
+        started = self.clock()
+        full = self._full_due(started)
+        try:
+            fetched = self._fetch(full)
+        except SourceError as e:
+            return self._refuse("failed", full, f"the source failed: {e}", adopted)
+        return self._consider(fetched, started, accept_shrink, adopted)
+
+    def _consider(
+        self, fetched: Fetched, started: float, accept_shrink: bool, adopted: bool
+    ) -> RefreshResult:
+        records, skipped = self._merge(fetched)
+        if self.last_good is not None and records == self._records:
+            self._succeeded(started, fetched.complete)
+            message = f"no change in {len(records)} records"
+            return RefreshResult(
+                "unchanged", fetched.complete, message, self.last_good, adopted
+            )
+
+        snapshot = build_snapshot(records.values(), self.directory, skipped)
+        problem = self._shrink_problem(snapshot)
+        if problem and not (accept_shrink or self.settings.accept_shrink):
+            return self._refuse("refused", fetched.complete, problem, adopted)
+        if problem:
+            log.warn(
+                "accepting a shrink as the operator asked: {problem}", problem=problem
+            )
+
+        self._keep(snapshot, records, skipped)
+        self._succeeded(started, fetched.complete)
+        self._report(snapshot, fetched.complete)
+        return RefreshResult(
+            "published", fetched.complete, describe(snapshot), snapshot, True
+        )
+
+    def _full_due(self, now: float) -> bool:
+        if not isinstance(self.source, ReportingSource):
+            return True
+        if not self.source.supports_changes or self._since is None:
+            return True
+        if self._full_at is None:
+            return True
+        return now - self._full_at >= self.settings.full_refresh_interval_s
+
+    def _fetch(self, full: bool) -> Fetched:
+        source = self.source
+        if not isinstance(source, ReportingSource):
+            return Fetched(tuple(source.fetch()))
+        if full or self._since is None:
+            return source.fetch_all()
+        since = self._since - CHANGES_OVERLAP_S
+        return source.fetch_changed(dt.datetime.fromtimestamp(since, dt.UTC))
+
+    def _merge(self, fetched: Fetched) -> tuple[Records, tuple[SkippedRecord, ...]]:
+        """The records after this fetch: all of them, or the last ones updated."""
+        if fetched.complete:
+            return {r.member_id: r for r in fetched.records}, fetched.skipped
+
+        records = dict(self._records)
+        records.update((r.member_id, r) for r in fetched.records)
+        changed = {r.member_id for r in fetched.records}
+        still = [s for s in self._source_skipped if s.member_id not in changed]
+        return records, tuple(dict.fromkeys([*still, *fetched.skipped]))
+
+    def _shrink_problem(self, snapshot: Snapshot) -> str:
+        """Why ``snapshot`` shrank too much; "" when it did not."""
+        if self.last_good is None:
+            return ""
+        before, after = self.last_good.active_count, snapshot.active_count
+        if before == 0 or after >= before:
+            return ""
+        drop = (before - after) / before
+        if drop <= self.settings.max_shrink:
+            return ""
+        return (
+            f"active members would drop from {before} to {after} ({drop:.1%} "
+            f"fewer; [snapshot] max_shrink allows {self.settings.max_shrink:.1%})"
+        )
+
+    def _refuse(
+        self, outcome: str, full: bool, reason: str, adopted: bool
+    ) -> RefreshResult:
+        serving = self.last_good
+        log.error(
+            "refresh refused: {reason}; still serving the last good snapshot "
+            "({serving})",
+            reason=reason,
+            serving=describe(serving) if serving else "none yet",
+        )
+        if outcome == "refused":
+            log.error(
+                "to accept it, run: ldapbridge sync --accept-shrink --config <file>"
+            )
+        return RefreshResult(outcome, full, reason, serving, adopted)
+
+    def _keep(
+        self, snapshot: Snapshot, records: Records, skipped: tuple[SkippedRecord, ...]
+    ) -> None:
+        """Make ``snapshot`` the last good one, on disk as well."""
+        ordered = tuple(records[k] for k in sorted(records))
+        try:
+            self.store.save(ordered, self.source.name)
+            self._stamp = self.store.stamp()
+        except StoreError as e:
+            log.error("cannot keep the snapshot on disk: {error}", error=str(e))
+        self.last_good = snapshot
+        self._records = records
+        self._source_skipped = skipped
+
+    def _succeeded(self, started: float, full: bool) -> None:
+        self._since = started
+        if full:
+            self._full_at = started
+
+    def _report(self, snapshot: Snapshot, full: bool) -> None:
+        """Log each skipped record once, and a summary of the refresh."""
+        for skipped in snapshot.skipped:
+            if skipped not in self._reported:
+                log.warn(
+                    "skipped member record {member_id}: {reason}",
+                    member_id=skipped.member_id,
+                    reason=skipped.reason,
+                )
+        self._reported = set(snapshot.skipped)
+        log.info(
+            "refresh ({kind}) published: {counts}",
+            kind="full" if full else "changes only",
+            counts=describe(snapshot),
+        )
+
+    def _adopt_newer_file(self) -> bool:
+        """Take up a snapshot another process (ldapbridge sync) wrote."""
+        stamp = self.store.stamp()
+        if stamp is None or stamp == self._stamp:
+            return False
+        snapshot = self.load_stored()
+        self._stamp = stamp
+        if snapshot is None:
+            return False
+        log.info(
+            "adopted the snapshot another process wrote to {path}: {counts}",
+            path=str(self.store.path),
+            counts=describe(snapshot),
+        )
+        return True
+
+    def _adopt(self, stored: StoredSnapshot) -> None:
+        self.last_good = build_snapshot(stored.records, self.directory)
+        self._records = {r.member_id: r for r in stored.records}
+        self._source_skipped = ()
+        self._reported = set(self.last_good.skipped)
+        self._stamp = self.store.stamp()
+        # The next refresh lists everyone: the file says nothing of changes.
+        self._since = None
+        self._full_at = None
+
+
+def describe(snapshot: Snapshot) -> str:
+    """Counts of a snapshot, as the log and the sync command report them."""
+    skipped = len(snapshot.skipped)
+    return (
+        f"{len(snapshot.members)} members ({snapshot.active_count} active), "
+        f"{len(snapshot.groups)} groups, {skipped} skipped "
+        f"record{'' if skipped == 1 else 's'}"
+    )
+
+
+def describe_skipped(skipped: Iterable[SkippedRecord]) -> list[str]:
+    """One line per skipped record, for the sync command's report."""
+    return [f"skipped {s.member_id}: {s.reason}" for s in skipped]

@@ -1,0 +1,50 @@
+"""``ldapbridge sync``: one refresh from the command line, with its counts.
+
+It reads and writes the same snapshot file as the server, which adopts the
+file at its next refresh; so ``sync --accept-shrink`` is how an operator lets
+a refused shrink through.
+"""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from ldapbridge.config import Settings
+from ldapbridge.directory.refresh import RefreshResult, describe, describe_skipped
+from ldapbridge.service.app import make_refresher, make_source
+from ldapbridge.service.logs import start_logging
+
+
+def run_sync(settings: Settings, accept_shrink: bool, out: TextIO, log: TextIO) -> int:
+    """Refresh once and report on ``out``; 0 when the directory was kept, else 1."""
+    start_logging(settings.logging, log)
+    source = make_source(settings)
+    refresher = make_refresher(settings, source)
+    before = refresher.load_stored()
+    result = refresher.refresh(accept_shrink=accept_shrink)
+
+    kind = "full" if result.full else "changes only"
+    print(f"source: {source.name} ({kind})", file=out)
+    if before is not None:
+        print(
+            f"before: {len(before.members)} members ({before.active_count} active)",
+            file=out,
+        )
+    _report(result, out)
+    if result.outcome == "published":
+        kept = settings.snapshot.path or "(not kept: [snapshot] path is empty)"
+        print(f"snapshot: {kept}", file=out)
+    return 0 if result.accepted else 1
+
+
+def _report(result: RefreshResult, out: TextIO) -> None:
+    snapshot = result.snapshot
+    if not result.accepted or snapshot is None:
+        print(f"{result.outcome}: {result.message}", file=out)
+        if result.outcome == "refused":
+            print("rerun with --accept-shrink to publish it anyway", file=out)
+        return
+
+    print(f"{result.outcome}: {describe(snapshot)}", file=out)
+    for line in describe_skipped(snapshot.skipped):
+        print(f"  {line}", file=out)
