@@ -11,6 +11,7 @@ from typing import Any
 from twisted.application import service
 from twisted.internet import endpoints
 from twisted.logger import Logger
+from twisted.protocols.tls import TLSMemoryBIOFactory
 
 from ldapbridge.config import Settings
 from ldapbridge.directory.filesource import CsvFileSource
@@ -18,9 +19,11 @@ from ldapbridge.directory.model import Snapshot
 from ldapbridge.directory.passwords import HashPasswordChecker
 from ldapbridge.directory.snapshot import build_snapshot
 from ldapbridge.directory.sources import MemberSource
+from ldapbridge.ldap import tls
 from ldapbridge.ldap.profiles import make_profile
-from ldapbridge.ldap.server import BridgeFactory, DirectoryHolder
+from ldapbridge.ldap.server import BridgeFactory, DirectoryHolder, ServerLimits
 from ldapbridge.ldap.tree import DirectoryTree, build_tree
+from ldapbridge.service.exposure import check_exposure
 
 log = Logger(namespace="ldapbridge.service")
 
@@ -98,9 +101,11 @@ class ListenerService(service.Service):
 def make_service(settings: Settings, reactor: Any) -> service.MultiService:
     """Build the whole bridge: load the directory, then the LDAP listener.
 
-    Raises SourceError when the first snapshot cannot be loaded.
+    Raises SourceError when the first snapshot cannot be loaded, ConfigError
+    when the TLS files cannot be used or demo passwords would be exposed.
     """
     snapshot = load_snapshot(settings)
+    check_exposure(settings, snapshot)
     tree = make_tree(settings, snapshot)
     log.info(
         "serving {members} members and {groups} groups under {base}",
@@ -109,10 +114,44 @@ def make_service(settings: Settings, reactor: Any) -> service.MultiService:
         base=settings.directory.base_dn,
     )
 
-    factory = BridgeFactory(DirectoryHolder(tree), HashPasswordChecker())
+    server_tls = make_tls(settings)
+    factory = BridgeFactory(
+        DirectoryHolder(tree),
+        HashPasswordChecker(),
+        ServerLimits.from_settings(settings.limits),
+        settings.security,
+        server_tls,
+        reactor,
+    )
     top = service.MultiService()
     endpoint = server_endpoint(
         reactor, settings.server.bind_address, settings.server.ldap_port
     )
     ListenerService(reactor, endpoint, factory, "LDAP").setServiceParent(top)
+    add_ldaps_listener(top, settings, reactor, factory, server_tls)
     return top
+
+
+def make_tls(settings: Settings) -> tls.ServerTls | None:
+    """The TLS context, when LDAPS or StartTLS is on; raises ConfigError."""
+    if settings.server.ldaps_port is None and not settings.tls.start_tls:
+        return None
+    return tls.load(settings.tls, settings.server.bind_address)
+
+
+def add_ldaps_listener(
+    top: service.MultiService,
+    settings: Settings,
+    reactor: Any,
+    factory: BridgeFactory,
+    server_tls: tls.ServerTls | None,
+) -> None:
+    """LDAPS: the same server behind TLS from the first byte (RFC 4513 3)."""
+    if settings.server.ldaps_port is None or server_tls is None:
+        return
+    endpoint = server_endpoint(
+        reactor, settings.server.bind_address, settings.server.ldaps_port
+    )
+    wrapped = TLSMemoryBIOFactory(server_tls.options, False, factory)
+    wrapped.noisy = False
+    ListenerService(reactor, endpoint, wrapped, "LDAPS").setServiceParent(top)

@@ -56,6 +56,9 @@ def serve_command(settings: config.Settings) -> int:
     except SourceError as e:
         print(f"ldapbridge: cannot load members: {e}", file=sys.stderr)
         return 1
+    except config.ConfigError as e:
+        print(f"ldapbridge: config error: {e}", file=sys.stderr)
+        return 2
 
     top.startService()
     reactor.addSystemEventTrigger("before", "shutdown", top.stopService)
