@@ -9,4 +9,4 @@ START_TLS = "1.3.6.1.4.1.1466.20037"  # RFC 4511 4.14
 # Controls honoured, or safely ignored: ManageDsaIT only changes how
 # referral objects are treated, and this tree holds none.
 SUPPORTED_CONTROLS = (PAGED_RESULTS, MANAGE_DSA_IT)
-SUPPORTED_EXTENSIONS = (WHOAMI,)
+SUPPORTED_EXTENSIONS = (WHOAMI, START_TLS)
