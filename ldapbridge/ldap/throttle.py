@@ -126,6 +126,8 @@ class BindThrottle:
 
     def lockout_delay_s(self) -> float:
         """The delay before refusing a locked-out bind: the longest one."""
+        if self.settings.failure_delay_s == 0:
+            return 0.0
         return self.settings.max_failure_delay_s
 
     def wait(self, seconds: float) -> Any:

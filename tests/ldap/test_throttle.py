@@ -49,6 +49,13 @@ class TestDelay:
         bind_throttle, _ = make(SecuritySettings(failure_delay_s=0))
         assert [bind_throttle.failed(ALEX, NAT) for _ in range(3)] == [0.0] * 3
 
+    def test_locked_out_binds_wait_the_longest_delay(self) -> None:
+        """Refusals during a lockout wait as long as the worst failure."""
+        bind_throttle, _ = make()
+        assert bind_throttle.lockout_delay_s() == 8.0
+        no_delays, _ = make(SecuritySettings(failure_delay_s=0))
+        assert no_delays.lockout_delay_s() == 0.0
+
     def test_failures_older_than_the_window_are_forgotten(self) -> None:
         """After the window, the delay starts again from the base."""
         bind_throttle, clock = make()
