@@ -183,10 +183,10 @@ class BridgeProtocol(LDAPConnection):
             msgid=op.message_id,
             dn=op.dn,
             scope=op.scope,
-            filter=op.filter,
+            filter=_printable(op.filter),
             result=op.code,
             entries=op.entries,
-            reason=op.reason,
+            reason=_printable(op.reason),
             ms=elapsed_ms,
             bound=self.bound_dn,
         )
@@ -410,3 +410,11 @@ def _text(value: Any) -> str:
     if isinstance(value, bytes):
         return value.decode("utf-8", errors="replace")
     return "" if value is None else str(value)
+
+
+def _printable(text: str) -> str:
+    """``text`` with control characters escaped, so a client cannot forge
+    log lines (a newline in a filter would start a fake one)."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)

@@ -268,3 +268,16 @@ class TestConnectionLimit:
                 for sock in socks:
                     sock.close()
             assert wire.service_search_answers(running)
+
+
+class TestLogInjection:
+    def test_newline_in_a_filter_cannot_forge_a_log_line(
+        self, server: RunningServer
+    ) -> None:
+        """Control characters in a filter are escaped in the summary line."""
+        forged = "x\n2026-01-01T00:00:00+0000 [ldapbridge.ldap#info] FORGED"
+        payload = wire.search_request(5, ldap_filter=wire.equality_filter("cn", forged))
+        assert wire.exchange(server, payload, 1) == [Response(5, 0x65, 50)]
+        lines = server.log().splitlines()
+        assert not any(line.startswith("2026-01-01") for line in lines)
+        assert any("filter=(cn=x\\x0a2026-01-01" in line for line in lines)
