@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ldapbridge.ldap import ber
+from ldapbridge.ldap import ber, framing
 from tests.ldap import wire
 from tests.ldap.wire import NOTICE_OF_DISCONNECTION, Response
 from tests.support import SERVICE_DN, SERVICE_PASSWORD, RunningServer, demo_config
@@ -281,3 +281,46 @@ class TestLogInjection:
         lines = server.log().splitlines()
         assert not any(line.startswith("2026-01-01") for line in lines)
         assert any("filter=(cn=x\\x0a2026-01-01" in line for line in lines)
+
+
+class TestSlowReaders:
+    def test_client_that_does_not_read_cannot_grow_server_memory(
+        self, server: RunningServer
+    ) -> None:
+        """Unread replies to 2500 whole-tree searches stay out of server memory."""
+        count = 2500
+        with wire.connect(server, timeout_s=60) as sock:
+            sock.sendall(wire.bind_request(1, SERVICE_DN, SERVICE_PASSWORD))
+            assert wire.read_responses(sock, 1) == [Response(1, 0x61, 0)]
+            sock.sendall(wire.search_request(2))
+            reply_bytes = len(b"".join(_raw_replies(sock, 1)))
+            assert count * reply_bytes > 90 * 1024 * 1024  # what buffering would cost
+
+            before = rss_kib(server.process.pid)
+            sock.sendall(b"".join(wire.search_request(n) for n in range(count)))
+            assert wire.service_search_answers(server)  # others are still served
+            grown = max(rss_kib(server.process.pid) - before for _ in range(20))
+            answered = sum(1 for _ in _raw_replies(sock, count))
+        assert grown < 30 * 1024
+        assert answered == count
+
+
+def _raw_replies(sock: socket.socket, count: int) -> Iterator[bytes]:
+    """The bytes of each search's replies, up to its SearchResultDone."""
+    data = b""
+    position = start = 0
+    done = 0
+    while done < count:
+        head = framing.header(data, position)
+        if head is None or len(data) < position + head[1] + head[2]:
+            chunk = sock.recv(1 << 20)
+            assert chunk, "connection closed"
+            data, position, start = data[start:] + chunk, position - start, 0
+            continue
+        message_id_end = position + head[1]
+        position = message_id_end + head[2]
+        _, id_header, id_length = framing.header(data, message_id_end) or (0, 0, 0)
+        if data[message_id_end + id_header + id_length] == 0x65:
+            yield data[start:position]
+            start = position
+            done += 1
