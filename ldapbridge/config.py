@@ -8,6 +8,7 @@ appear in an error message.
 from __future__ import annotations
 
 import configparser
+import ipaddress
 import os
 import re
 from collections.abc import Callable
@@ -36,6 +37,9 @@ LABEL_FIELDS = ("team", "company", "plan", "location", "none")
 # An LDAP attribute type name (RFC 4512 1.4, "descr").
 ATTRIBUTE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
 
+SECURITY_SECTIONS = ("tls", "security", "limits")
+TLS_VERSIONS = ("1.2", "1.3")
+
 # CSV column names of the member export, keyed by the member field they feed.
 DEFAULT_COLUMNS = {
     "member_id": "Member ID",
@@ -61,6 +65,7 @@ class ConfigError(ValueError):
 class ServerSettings:
     bind_address: str = "127.0.0.1"
     ldap_port: int = 10389
+    ldaps_port: int | None = None
 
 
 @attrs.frozen
@@ -120,6 +125,43 @@ class ServiceAccount:
 
 
 @attrs.frozen
+class TlsSettings:
+    """Certificate and protocol settings for LDAPS and StartTLS."""
+
+    certificate: Path | None = None
+    private_key: Path | None = None
+    generated_dir: Path = Path("certs")
+    hostname: str = ""
+    start_tls: bool = True
+    min_version: str = "1.2"
+
+
+@attrs.frozen
+class SecuritySettings:
+    """Cleartext password policy and failed-bind throttling."""
+
+    require_tls_for_passwords: bool = True
+    cleartext_password_networks: tuple[str, ...] = ("127.0.0.0/8", "::1")
+    failure_delay_s: float = 1.0
+    max_failure_delay_s: float = 8.0
+    lockout_failures_per_dn: int = 10
+    lockout_failures_per_address: int = 50
+    failure_window_s: float = 900.0
+    lockout_s: float = 900.0
+
+
+@attrs.frozen
+class LimitsSettings:
+    """Bounds on what one client may make the server hold or do."""
+
+    max_message_bytes: int = 1024 * 1024
+    max_message_elements: int = 20000
+    max_connections: int = 1000
+    idle_timeout_s: float = 600.0
+    max_outstanding_operations: int = 16
+
+
+@attrs.frozen
 class LoggingSettings:
     level: str = "info"
     format: str = "text"
@@ -144,6 +186,9 @@ class Settings:
     path: Path
     metrics: MetricsSettings = attrs.field(factory=MetricsSettings)
     snapshot: SnapshotSettings = attrs.field(factory=SnapshotSettings)
+    tls: TlsSettings = TlsSettings()
+    security: SecuritySettings = SecuritySettings()
+    limits: LimitsSettings = LimitsSettings()
 
 
 class _Section:
@@ -231,6 +276,14 @@ class _Section:
 
         return self.parse(key, default, convert, "one of " + ", ".join(allowed))
 
+    def path(self, key: str, base: Path) -> Path | None:
+        """A path, relative to ``base`` unless absolute; None when unset."""
+        raw = self.text(key, "")
+        if not raw:
+            return None
+        path = Path(raw)
+        return path if path.is_absolute() else base / path
+
     def words(self, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
         def convert(raw: str) -> tuple[str, ...]:
             return tuple(w.strip() for w in raw.split(",") if w.strip())
@@ -273,7 +326,15 @@ def parse(parser: configparser.ConfigParser, config_path: Path) -> Settings:
     _check_sections(parser)
     sections = {
         name: _Section(parser, name)
-        for name in ("server", "directory", "source", "logging", "metrics", "snapshot")
+        for name in (
+            "server",
+            "directory",
+            "source",
+            "logging",
+            "metrics",
+            "snapshot",
+            *SECURITY_SECTIONS,
+        )
     }
 
     settings = Settings(
@@ -285,6 +346,9 @@ def parse(parser: configparser.ConfigParser, config_path: Path) -> Settings:
         path=config_path,
         metrics=_metrics(sections["metrics"]),
         snapshot=_snapshot(sections["snapshot"], config_path.parent),
+        tls=_tls(sections["tls"], config_path.parent),
+        security=_security(sections["security"]),
+        limits=_limits(sections["limits"]),
     )
 
     for section in sections.values():
@@ -294,6 +358,7 @@ def parse(parser: configparser.ConfigParser, config_path: Path) -> Settings:
 
 def _check_sections(parser: configparser.ConfigParser) -> None:
     known = {"server", "directory", "source", "logging", "metrics", "snapshot"}
+    known.update(SECURITY_SECTIONS)
     for name in parser.sections():
         if httpconfig.is_source_section(name):
             continue
@@ -310,6 +375,9 @@ def _server(s: _Section) -> ServerSettings:
     return ServerSettings(
         bind_address=s.text("bind_address", "127.0.0.1"),
         ldap_port=s.integer("ldap_port", 10389, 0, 65535),
+        ldaps_port=s.integer("ldaps_port", -1, 0, 65535)
+        if s.has("ldaps_port")
+        else None,
     )
 
 
@@ -499,4 +567,55 @@ def _metrics(s: _Section) -> MetricsSettings:
         bind_address=bind_address,
         port=port,
         max_snapshot_age_s=s.integer("max_snapshot_age_s", 3600, 1, 365 * 86400),
+    )
+
+
+def _tls(s: _Section, config_dir: Path) -> TlsSettings:
+    certificate = s.path("certificate", config_dir)
+    private_key = s.path("private_key", config_dir)
+    if (certificate is None) != (private_key is None):
+        missing = "private_key" if private_key is None else "certificate"
+        s.fail(missing, "a path (certificate and private_key go together)", "nothing")
+    return TlsSettings(
+        certificate=certificate,
+        private_key=private_key,
+        generated_dir=config_dir / "certs",
+        hostname=s.text("hostname", ""),
+        start_tls=s.boolean("start_tls", True),
+        min_version=s.choice("min_version", "1.2", TLS_VERSIONS),
+    )
+
+
+def _security(s: _Section) -> SecuritySettings:
+    networks = s.words("cleartext_password_networks", ("127.0.0.0/8", "::1"))
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            s.fail(
+                "cleartext_password_networks", "IP networks such as 10.0.0.0/8", network
+            )
+    return SecuritySettings(
+        require_tls_for_passwords=s.boolean("require_tls_for_passwords", True),
+        cleartext_password_networks=networks,
+        failure_delay_s=s.number("failure_delay_s", 1.0, 0, 60),
+        max_failure_delay_s=s.number("max_failure_delay_s", 8.0, 0, 600),
+        lockout_failures_per_dn=s.integer("lockout_failures_per_dn", 10, 0, 10**6),
+        lockout_failures_per_address=s.integer(
+            "lockout_failures_per_address", 50, 0, 10**6
+        ),
+        failure_window_s=s.number("failure_window_s", 900.0, 1, 86400 * 7),
+        lockout_s=s.number("lockout_s", 900.0, 0, 86400 * 7),
+    )
+
+
+def _limits(s: _Section) -> LimitsSettings:
+    return LimitsSettings(
+        max_message_bytes=s.integer("max_message_bytes", 1024 * 1024, 1024, 2**30),
+        max_message_elements=s.integer("max_message_elements", 20000, 100, 10**6),
+        max_connections=s.integer("max_connections", 1000, 1, 10**6),
+        idle_timeout_s=s.number("idle_timeout_s", 600.0, 0, 86400 * 7),
+        max_outstanding_operations=s.integer(
+            "max_outstanding_operations", 16, 1, 10**4
+        ),
     )

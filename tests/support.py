@@ -33,6 +33,13 @@ def demo_config(members_csv: Path = DEMO_CSV, **sections: dict[str, str]) -> str
         "source": {"type": "file", "path": str(members_csv)},
         "service.papercut": {"password": SERVICE_PASSWORD},
         "logging": {"level": "info", "format": "text"},
+        # Tests fail binds on purpose: no delays or lockouts unless a test
+        # turns them on (tests/ldap/test_bind_throttling.py).
+        "security": {
+            "failure_delay_s": "0",
+            "lockout_failures_per_dn": "0",
+            "lockout_failures_per_address": "0",
+        },
     }
     for name, values in sections.items():
         base.setdefault(name.replace("__", "."), {}).update(values)

@@ -41,7 +41,7 @@ class TestValues:
     def test_shipped_bridge_conf(self):
         """The shipped bridge.conf serves the demo on 127.0.0.1:10389."""
         settings = config.load(ROOT / "bridge.conf")
-        assert settings.server == config.ServerSettings("127.0.0.1", 10389)
+        assert settings.server == config.ServerSettings("127.0.0.1", 10389, 10636)
         assert settings.directory.base_dn == "dc=example,dc=com"
         assert settings.directory.profile == "unix"
         assert settings.directory.include_cancelled is False
@@ -265,8 +265,9 @@ class TestErrors:
     def test_unknown_section(self, tmp_path):
         """A section the bridge does not know is an error naming it."""
         assert error_of(tmp_path, MINIMAL + "\n[ldap]\nport = 1\n") == (
-            "[ldap]: unknown section; expected one of directory, logging, metrics, "
-            "server, snapshot, source or [service.<name>] (HTTP sources: "
+            "[ldap]: unknown section; expected one of directory, limits, logging, "
+            "metrics, security, server, snapshot, source, tls or [service.<name>] "
+            "(HTTP sources: "
             "[source.members], [source.fields], [source.password_check], "
             "[source.lookup.<name>])"
         )

@@ -8,6 +8,7 @@ platform.  Checks are blocking: callers run them off the reactor thread.
 from __future__ import annotations
 
 import hmac
+import re
 from typing import Protocol
 
 import argon2
@@ -63,11 +64,23 @@ def hash_password(password: str) -> str:
     return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt()).decode("ascii")
 
 
+# Whole bcrypt and argon2 hashes; anything else configured is plain text, even
+# a password that happens to start with "$2".
+_HASH = re.compile(
+    r"\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}|\$argon2(id|i|d)\$[-$,=./+A-Za-z0-9]+"
+)
+
+
+def is_hash(secret: str) -> bool:
+    """True if ``secret`` is a bcrypt or argon2 hash rather than a password."""
+    return _HASH.fullmatch(secret) is not None
+
+
 def verify_secret(password: str, expected: str) -> bool:
     """Check a password against a configured secret: a hash or plain text."""
     if not password:
         return False
-    if expected.startswith(("$2", "$argon2")):
+    if is_hash(expected):
         return verify_hash(password, expected)
     return hmac.compare_digest(password.encode("utf-8"), expected.encode("utf-8"))
 

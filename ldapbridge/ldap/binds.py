@@ -1,7 +1,8 @@
 """Simple bind (RFC 4513 5.1): who the client is, and whether to believe it.
 
 Every refusal of credentials is invalidCredentials (49) with one message, so
-that an unknown DN and a wrong password look alike; the log keeps the reason.
+that an unknown DN, a wrong password and a locked-out DN look alike; the log
+keeps the reason.  Failed binds are throttled (ldapbridge.ldap.throttle).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from twisted.internet import defer, threads
 from ldapbridge.directory.passwords import PasswordChecker, verify_secret
 from ldapbridge.ldap import results
 from ldapbridge.ldap.results import LDAPError
+from ldapbridge.ldap.throttle import BindThrottle
 from ldapbridge.ldap.tree import DirectoryTree, Identity
 
 # Checked when the DN is unknown, so a miss costs as long as a wrong password.
@@ -33,8 +35,14 @@ def _refused(reason: str) -> BindOutcome:
 
 
 @defer.inlineCallbacks
-def authenticate(tree: DirectoryTree, checker: PasswordChecker, request: Any) -> Any:
-    """Decide a bind request; fires with a BindOutcome.
+def authenticate(
+    tree: DirectoryTree,
+    checker: PasswordChecker,
+    request: Any,
+    throttle: BindThrottle | None = None,
+    address: str = "",
+) -> Any:
+    """Decide a bind request from ``address``; fires with a BindOutcome.
 
     Raises LDAPError for a bad version or SASL, InvalidDN for a malformed DN,
     PasswordCheckUnavailable when a platform cannot be asked.
@@ -61,11 +69,22 @@ def authenticate(tree: DirectoryTree, checker: PasswordChecker, request: Any) ->
     if not bind_dn:
         return _refused("password_without_dn")
 
-    # A DN, or another name the profile accepts (user@domain, DOMAIN\user).
+    # A DN, or another name the profile accepts (user@domain, DOMAIN\\user);
+    # failures count against the entry meant, however it was named.
     identity = tree.identity_by_name(bind_dn)
+    ndn = identity.ndn if identity is not None else bind_dn.casefold()
+    if throttle is not None and throttle.locked_out(ndn, address):
+        # No password check: the answer and its delay are a failure's.
+        yield throttle.wait(throttle.lockout_delay_s())
+        return _refused("locked_out")
+
     accepted, reason = yield threads.deferToThread(_check, identity, checker, password)
     if not accepted:
+        if throttle is not None:
+            yield throttle.wait(throttle.failed(ndn, address))
         return _refused(reason)
+    if throttle is not None:
+        throttle.succeeded(ndn)
     return BindOutcome(results.SUCCESS, "", reason, identity)
 
 

@@ -9,23 +9,29 @@ summary log line.
 
 from __future__ import annotations
 
-import itertools
 import time
 from typing import Any, Protocol
 
 import attrs
-from ldaptor.protocols import pureber, pureldap
-from ldaptor.protocols.ldap.ldapserver import BaseLDAPServer
-from twisted.internet import defer, protocol
+from ldaptor.protocols import pureldap
+from twisted.internet import defer
+from twisted.internet.protocol import connectionDone
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
+from ldapbridge.config import SecuritySettings
 from ldapbridge.directory.passwords import PasswordChecker
-from ldapbridge.ldap import ber, controls, dn, filters, oids, results
+from ldapbridge.ldap import ber, controls, dn, filters, oids, results, tls
 from ldapbridge.ldap.binds import BindOutcome, authenticate
+from ldapbridge.ldap.connection import (
+    ConnectionFactory,
+    LDAPConnection,
+    ServerLimits,
+)
 from ldapbridge.ldap.paging import PagedSearches
 from ldapbridge.ldap.results import LDAPError
 from ldapbridge.ldap.search import SearchRequest
+from ldapbridge.ldap.throttle import BindThrottle
 from ldapbridge.ldap.tree import DirectoryTree, Identity
 
 log = Logger(namespace="ldapbridge.ldap")
@@ -48,7 +54,16 @@ WRITE_RESPONSES = {
     pureldap.LDAPModifyDNRequest: ("modrdn", MODIFY_DN_RESPONSE),
 }
 
-_session_ids = itertools.count(1)
+# The response of each request that gets one (abandon and unbind get none).
+RESPONSE_TAGS = {
+    pureldap.LDAPBindRequest: BIND_RESPONSE,
+    pureldap.LDAPSearchRequest: SEARCH_DONE,
+    pureldap.LDAPCompareRequest: COMPARE_RESPONSE,
+    pureldap.LDAPExtendedRequest: EXTENDED_RESPONSE,
+    **{request: tag for request, (_, tag) in WRITE_RESPONSES.items()},
+}
+
+BUSY = "too many operations in progress on this connection"
 
 
 @attrs.define
@@ -56,12 +71,6 @@ class DirectoryHolder:
     """The tree being served; a refresh replaces ``tree`` in one assignment."""
 
     tree: DirectoryTree
-
-
-@attrs.frozen
-class ServerLimits:
-    max_message_bytes: int = 1024 * 1024
-    max_paged_searches: int = 16
 
 
 @attrs.define
@@ -102,20 +111,24 @@ class Unobserved:
         pass
 
 
-class BridgeFactory(protocol.ServerFactory):
-    noisy = False  # one "starting factory" line per listener is noise
-
+class BridgeFactory(ConnectionFactory):
     def __init__(
         self,
         holder: DirectoryHolder,
         checker: PasswordChecker,
         limits: ServerLimits | None = None,
         observer: OperationObserver | None = None,
+        security: SecuritySettings | None = None,
+        server_tls: tls.ServerTls | None = None,
+        clock: Any = None,
     ) -> None:
+        super().__init__(limits, clock)
         self.holder = holder
         self.checker = checker
-        self.limits = limits or ServerLimits()
         self.observer: OperationObserver = observer or Unobserved()
+        self.security = security or SecuritySettings()
+        self.tls = server_tls
+        self.throttle = BindThrottle(self.security, self.clock)
 
     def buildProtocol(self, addr: Any) -> BridgeProtocol:
         p = BridgeProtocol(self)
@@ -123,88 +136,45 @@ class BridgeFactory(protocol.ServerFactory):
         return p
 
 
-class BridgeProtocol(BaseLDAPServer):
-    """One client connection: decode requests, answer them, log each one."""
+class BridgeProtocol(LDAPConnection):
+    """One client connection: answer its requests, log each one."""
 
     def __init__(self, factory: BridgeFactory) -> None:
-        super().__init__()
-        self.buffer: bytes = b""
+        super().__init__(factory)
         self.bridge = factory
-        self.session = next(_session_ids)
         self.identity: Identity | None = None
         self.bound_dn = ""
         self.paged = PagedSearches(factory.limits.max_paged_searches)
-        self.peer = ""
 
     def connectionMade(self) -> None:
         super().connectionMade()
-        peer = self.transport.getPeer()
-        self.peer = f"{getattr(peer, 'host', '?')}:{getattr(peer, 'port', '?')}"
         self.bridge.observer.connection_opened()
 
-    def connectionLost(self, reason: Failure = protocol.connectionDone) -> None:
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
         super().connectionLost(reason)
         self.bridge.observer.connection_closed()
-
-    # -- framing ---------------------------------------------------------
-
-    def dataReceived(self, data: bytes) -> None:
-        self.buffer += data
-        while self.connected and self.buffer:
-            message = self._next_message()
-            if message is None:
-                return
-            self.handle(message)
-
-    def _next_message(self) -> Any:
-        """Decode one message from the buffer; None when more bytes are needed.
-
-        Bytes that cannot be an LDAP message close this connection only.
-        """
-        try:
-            message, used = pureber.berDecodeObject(self.berdecoder, self.buffer)
-        except pureber.BERExceptionInsufficientData:
-            message, used = None, 0
-        except (Exception, RecursionError) as e:
-            return self._drop(f"undecodable message ({type(e).__name__})")
-
-        if message is None and len(self.buffer) > self.bridge.limits.max_message_bytes:
-            return self._drop("message larger than the limit")
-        self.buffer = self.buffer[used:]
-        if message is not None and not isinstance(
-            getattr(message, "value", None), pureldap.LDAPProtocolRequest
-        ):
-            return self._drop("not an LDAP request")
-        return message
-
-    def _drop(self, reason: str) -> None:
-        log.warn(
-            "session={session} peer={peer} closing connection: {reason}",
-            session=self.session,
-            peer=self.peer,
-            reason=reason,
-        )
-        notice = ber.result(
-            EXTENDED_RESPONSE,
-            results.PROTOCOL_ERROR,
-            reason,
-            extra=ber.octets(oids.NOTICE_OF_DISCONNECTION, tag=0x8A),
-        )
-        self.transport.write(ber.message(0, notice))
-        self.buffer = b""
-        self.connected = 0
-        self.transport.loseConnection()
 
     # -- dispatch --------------------------------------------------------
 
     def handle(self, message: Any) -> None:
         request = message.value
         message_id = message.id
-        handler = self._handlers().get(type(request))
-        if handler is None:
-            handler = self._handle_unknown
-        d = defer.maybeDeferred(handler, request, message.controls, message_id)
+        handler = self._handlers().get(type(request), self._handle_unknown)
+        response_tag = RESPONSE_TAGS.get(type(request))
+        if response_tag is not None and self.over_capacity():
+            self._send(message_id, ber.result(response_tag, results.BUSY, BUSY))
+            return
+
+        if isinstance(request, pureldap.LDAPBindRequest) and self.outstanding:
+            # RFC 4511 4.2.1: earlier operations complete before a bind.
+            earlier = defer.DeferredList(list(self.outstanding.values()))
+            d = earlier.addCallback(
+                lambda _: handler(request, message.controls, message_id)
+            )
+        else:
+            d = defer.maybeDeferred(handler, request, message.controls, message_id)
         d.addErrback(self._unexpected, message_id)
+        self.track(message_id, d)
 
     def _handlers(self) -> dict[type, Any]:
         handlers: dict[type, Any] = {
@@ -250,10 +220,10 @@ class BridgeProtocol(BaseLDAPServer):
             msgid=op.message_id,
             dn=op.dn,
             scope=op.scope,
-            filter=op.filter,
+            filter=_printable(op.filter),
             result=op.code,
             entries=op.entries,
-            reason=op.reason,
+            reason=_printable(op.reason),
             ms=elapsed_s * 1000,
             bound=self.bound_dn,
         )
@@ -284,8 +254,13 @@ class BridgeProtocol(BaseLDAPServer):
         self.paged.clear()
         try:
             controls.parse(ctrls)
+            self._check_confidentiality(request)
             outcome: BindOutcome = yield authenticate(
-                self.bridge.holder.tree, self.bridge.checker, request
+                self.bridge.holder.tree,
+                self.bridge.checker,
+                request,
+                self.bridge.throttle,
+                self.peer_host,
             )
         except Exception as e:
             code, message = self._fail(op, e)
@@ -301,13 +276,24 @@ class BridgeProtocol(BaseLDAPServer):
         self._send(message_id, ber.result(BIND_RESPONSE, code, message))
         self._finish(op)
 
+    def _check_confidentiality(self, request: Any) -> None:
+        """Refuse a password sent in cleartext from afar (RFC 4513 6.3.1)."""
+        if self.tls_active or request.sasl or not request.auth:
+            return
+        if not tls.cleartext_password_allowed(self.bridge.security, self.peer_host):
+            raise LDAPError(
+                results.CONFIDENTIALITY_REQUIRED,
+                "a password needs TLS here: use ldaps:// or StartTLS",
+            )
+
     def _handle_unbind(self, request: Any, ctrls: Any, message_id: int) -> None:
         self._finish(Operation("unbind", message_id))
-        self.transport.loseConnection()
+        self._close()
 
     def _handle_abandon(self, request: Any, ctrls: Any, message_id: int) -> None:
-        # RFC 4511 4.11: abandon has no response.  Operations here finish
-        # before the next request is read, so there is nothing to stop.
+        # RFC 4511 4.11: abandon has no response.  Searches finish before the
+        # next request is read, and binds cannot be abandoned, so there is
+        # nothing to stop.
         self._finish(Operation("abandon", message_id, reason=f"id={request.value}"))
 
     # -- search ----------------------------------------------------------
@@ -403,6 +389,9 @@ class BridgeProtocol(BaseLDAPServer):
 
     def _handle_extended(self, request: Any, ctrls: Any, message_id: int) -> None:
         name = _text(request.requestName)
+        if name == oids.START_TLS:
+            self._handle_start_tls(request, ctrls, message_id)
+            return
         op = Operation("extended", message_id, reason=name)
         value = None
         message = ""
@@ -420,6 +409,39 @@ class BridgeProtocol(BaseLDAPServer):
             message_id, ber.result(EXTENDED_RESPONSE, op.code, message, extra=extra)
         )
         self._finish(op)
+
+    def _handle_start_tls(self, request: Any, ctrls: Any, message_id: int) -> None:
+        """Answer StartTLS in cleartext, then switch to TLS (RFC 4511 4.14)."""
+        op = Operation("starttls", message_id)
+        message = ""
+        try:
+            controls.parse(ctrls)
+            self._check_start_tls(request)
+        except Exception as e:
+            _, message = self._fail(op, e)
+        name = ber.octets(oids.START_TLS, tag=0x8A)
+        self._send(
+            message_id, ber.result(EXTENDED_RESPONSE, op.code, message, extra=name)
+        )
+        self._finish(op)
+        if op.code == results.SUCCESS and self.bridge.tls is not None:
+            self.transport.startTLS(self.bridge.tls.options)
+            self.tls_active = True
+
+    def _check_start_tls(self, request: Any) -> None:
+        """Raise LDAPError when StartTLS cannot start now (RFC 4511 4.14.1)."""
+        if request.requestValue is not None:
+            raise LDAPError(results.PROTOCOL_ERROR, "StartTLS takes no value")
+        if self.bridge.tls is None or not self.bridge.tls.start_tls:
+            raise LDAPError(results.UNAVAILABLE, "StartTLS is turned off")
+        if self.tls_active:
+            raise LDAPError(results.OPERATIONS_ERROR, "TLS is already active")
+        if self.outstanding or self.buffer:
+            # Bytes sent after the request would be cleartext read as if it
+            # came over TLS: the client must wait for the response.
+            raise LDAPError(
+                results.OPERATIONS_ERROR, "operations are outstanding or pipelined"
+            )
 
     def _handle_write(self, request: Any, ctrls: Any, message_id: int) -> None:
         name, response_tag = WRITE_RESPONSES[type(request)]
@@ -443,3 +465,11 @@ def _text(value: Any) -> str:
     if isinstance(value, bytes):
         return value.decode("utf-8", errors="replace")
     return "" if value is None else str(value)
+
+
+def _printable(text: str) -> str:
+    """``text`` with control characters escaped, so a client cannot forge
+    log lines (a newline in a filter would start a fake one)."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)

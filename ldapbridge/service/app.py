@@ -13,6 +13,7 @@ import attrs
 from twisted.application import service
 from twisted.internet import endpoints
 from twisted.logger import Logger
+from twisted.protocols.tls import TLSMemoryBIOFactory
 
 from ldapbridge.config import ConfigError, Settings
 from ldapbridge.directory.filesource import CsvFileSource
@@ -27,10 +28,11 @@ from ldapbridge.directory.refreshloop import RefreshService
 from ldapbridge.directory.remotecheck import NoPasswordChecker, RemotePasswordChecker
 from ldapbridge.directory.sources import MemberSource, SourceError
 from ldapbridge.directory.store import SnapshotStore
-from ldapbridge.ldap import dn
-from ldapbridge.ldap.server import BridgeFactory, DirectoryHolder
+from ldapbridge.ldap import dn, tls
+from ldapbridge.ldap.server import BridgeFactory, DirectoryHolder, ServerLimits
 from ldapbridge.ldap.servertypes import make_profile
 from ldapbridge.ldap.tree import DirectoryTree, build_tree
+from ldapbridge.service.exposure import check_exposure
 from ldapbridge.service.logs import LogLevels
 from ldapbridge.service.metrics import Metrics
 from ldapbridge.service.reload import Reloader, ReloadService
@@ -257,7 +259,8 @@ def make_service(
 ) -> BridgeService:
     """Build the whole bridge: load the directory, then the listeners.
 
-    Raises ConfigError for a base_dn that is not a DN, SourceError when the
+    Raises ConfigError for a base_dn that is not a DN, TLS files that cannot
+    be used or demo passwords that would be exposed; SourceError when the
     first snapshot cannot be loaded.
     """
     check_base_dn(settings)
@@ -265,16 +268,27 @@ def make_service(
     pause = Pause()
     feed = make_feed(settings, pause, metrics)
     snapshot, refresh_now = first_snapshot(feed.refresher)
+    check_exposure(settings, snapshot)
     bridge = Bridge(settings, DirectoryHolder(make_tree(settings, snapshot)), metrics)
     bridge.log_levels = log_levels
     bridge.serve(settings, snapshot, bridge.holder.tree)
 
     top = BridgeService(bridge)
-    factory = BridgeFactory(bridge.holder, feed.checker, observer=metrics)
+    server_tls = make_tls(settings)
+    factory = BridgeFactory(
+        bridge.holder,
+        feed.checker,
+        ServerLimits.from_settings(settings.limits),
+        observer=metrics,
+        security=settings.security,
+        server_tls=server_tls,
+        clock=reactor,
+    )
     endpoint = server_endpoint(
         reactor, settings.server.bind_address, settings.server.ldap_port
     )
     ListenerService(reactor, endpoint, factory, "LDAP").setServiceParent(top)
+    add_ldaps_listener(top, settings, reactor, factory, server_tls)
     _add_metrics_listener(top, bridge, reactor)
     refreshing = _add_refresh(top, bridge, feed, reactor, refresh_now)
 
@@ -318,3 +332,28 @@ def _add_refresh(
     )
     refreshing.setServiceParent(top)
     return refreshing
+
+
+def make_tls(settings: Settings) -> tls.ServerTls | None:
+    """The TLS context, when LDAPS or StartTLS is on; raises ConfigError."""
+    if settings.server.ldaps_port is None and not settings.tls.start_tls:
+        return None
+    return tls.load(settings.tls, settings.server.bind_address)
+
+
+def add_ldaps_listener(
+    top: service.MultiService,
+    settings: Settings,
+    reactor: Any,
+    factory: BridgeFactory,
+    server_tls: tls.ServerTls | None,
+) -> None:
+    """LDAPS: the same server behind TLS from the first byte (RFC 4513 3)."""
+    if settings.server.ldaps_port is None or server_tls is None:
+        return
+    endpoint = server_endpoint(
+        reactor, settings.server.bind_address, settings.server.ldaps_port
+    )
+    wrapped = TLSMemoryBIOFactory(server_tls.options, False, factory)
+    wrapped.noisy = False
+    ListenerService(reactor, endpoint, wrapped, "LDAPS").setServiceParent(top)

@@ -591,7 +591,7 @@ class TestRootDSE:
                 "1.2.840.113556.1.4.319",
                 "2.16.840.1.113730.3.4.2",
             ],
-            "supportedExtension": ["1.3.6.1.4.1.4203.1.11.3"],
+            "supportedExtension": ["1.3.6.1.4.1.4203.1.11.3", "1.3.6.1.4.1.1466.20037"],
             "vendorName": ["ldapbridge"],
             "vendorVersion": ["ldapbridge 0.1.0"],
         }
