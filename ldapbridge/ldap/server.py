@@ -21,7 +21,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from ldapbridge.directory.passwords import PasswordChecker
-from ldapbridge.ldap import ber, controls, dn, filters, oids, results
+from ldapbridge.ldap import ber, controls, decode, dn, filters, oids, results
 from ldapbridge.ldap.binds import BindOutcome, authenticate
 from ldapbridge.ldap.paging import PagedSearches
 from ldapbridge.ldap.results import LDAPError
@@ -131,6 +131,10 @@ class BridgeProtocol(BaseLDAPServer):
 
         Bytes that cannot be an LDAP message close this connection only.
         """
+        fast = decode.decode_search(self.buffer)
+        if fast is not None:
+            self.buffer = self.buffer[fast[1] :]
+            return fast[0]
         try:
             message, used = pureber.berDecodeObject(self.berdecoder, self.buffer)
         except pureber.BERExceptionInsufficientData:
@@ -181,6 +185,7 @@ class BridgeProtocol(BaseLDAPServer):
             pureldap.LDAPBindRequest: self._handle_bind,
             pureldap.LDAPUnbindRequest: self._handle_unbind,
             pureldap.LDAPSearchRequest: self._handle_search,
+            decode.SearchRequestValues: self._handle_search,
             pureldap.LDAPCompareRequest: self._handle_compare,
             pureldap.LDAPAbandonRequest: self._handle_abandon,
             pureldap.LDAPExtendedRequest: self._handle_extended,

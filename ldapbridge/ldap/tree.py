@@ -150,13 +150,26 @@ def _is_under(entry: Entry, ancestor: Entry) -> bool:
 
 
 def _build_index(entries: list[Entry]) -> dict[str, dict[object, list[int]]]:
+    """Map attribute -> comparison key -> positions, for INDEXED attributes.
+
+    DN values (member, memberOf) name entries of this same tree, whose normal
+    forms are already known: looking them up beats parsing each DN again.
+    """
+    known_ndns = {e.dn: e.ndn for e in entries}
     index: dict[str, dict[object, list[int]]] = {a: defaultdict(list) for a in INDEXED}
     for position, entry in enumerate(entries):
         for attribute in INDEXED.intersection(entry.values):
-            rule = schema.equality_rule(attribute)
-            for key in set(entry.keys(attribute, rule)):
+            for key in _index_keys(entry, attribute, known_ndns):
                 index[attribute][key].append(position)
     return index
+
+
+def _index_keys(entry: Entry, attribute: str, known_ndns: dict[str, str]) -> set:
+    rule = schema.equality_rule(attribute)
+    if rule is not schema.DISTINGUISHED_NAME:
+        return set(entry.keys(attribute, rule))
+    values = entry.get(attribute)
+    return {known_ndns.get(v) or rule.normalize(v) for v in values} - {None}
 
 
 def build_tree(
