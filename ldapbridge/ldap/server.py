@@ -25,7 +25,7 @@ from ldapbridge.ldap import ber, controls, decode, dn, filters, oids, results
 from ldapbridge.ldap.binds import BindOutcome, authenticate
 from ldapbridge.ldap.paging import PagedSearches
 from ldapbridge.ldap.results import LDAPError
-from ldapbridge.ldap.search import SearchRequest
+from ldapbridge.ldap.search import SearchRequest, Selection
 from ldapbridge.ldap.tree import DirectoryTree, Identity
 
 log = Logger(namespace="ldapbridge.ldap")
@@ -209,6 +209,15 @@ class BridgeProtocol(BaseLDAPServer):
         if self.connected:
             self.transport.write(ber.message(message_id, operation, ctrls))
 
+    def _send_entries(
+        self, message_id: int, entries: list[Any], selection: Selection
+    ) -> None:
+        """Write search result entries in one call: one syscall, not one each."""
+        if self.connected and entries:
+            self.transport.writeSequence(
+                [ber.message(message_id, selection.encode(e)) for e in entries]
+            )
+
     def _finish(self, op: Operation) -> None:
         """Write the one summary line of an operation."""
         elapsed_ms = (time.monotonic() - op.started) * 1000
@@ -285,8 +294,7 @@ class BridgeProtocol(BaseLDAPServer):
             op.filter = filters.to_text(search.filter)
             tree = self.bridge.holder.tree
             entries, op.code, response_controls = self._run_search(tree, search)
-            for entry in entries:
-                self._send(message_id, search.selection.encode(entry))
+            self._send_entries(message_id, entries, search.selection)
             op.entries = len(entries)
             message = "size limit exceeded" if op.code else ""
         except Exception as e:

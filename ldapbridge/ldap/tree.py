@@ -92,19 +92,21 @@ class DirectoryTree:
         Raises NoSuchEntry when the base is not in the tree.
         """
         start, end = self._scope_range(base_ndn, scope)
-        candidates = self._candidates(node)
+        candidates, exact = self._candidates(node)
         if candidates is None:
             positions: Iterable[int] = range(start, end)
         else:
             positions = sorted(p for p in candidates if start <= p < end)
 
         base_parent = base_ndn if scope == SCOPE_ONE else None
-        return [
-            entry
-            for entry in (self.entries[p] for p in positions)
-            if (base_parent is None or entry.parent_ndn == base_parent)
-            and filters.evaluate(node, entry) is True
-        ]
+        in_scope = (self.entries[p] for p in positions)
+        if base_parent is not None:
+            in_scope = (e for e in in_scope if e.parent_ndn == base_parent)
+        if exact:
+            # The indexes answered the whole filter with the same matching
+            # rules that evaluation would apply.
+            return list(in_scope)
+        return [e for e in in_scope if filters.evaluate(node, e) is True]
 
     def _scope_range(self, base_ndn: str, scope: int) -> tuple[int, int]:
         if base_ndn == "" and scope != SCOPE_BASE:
@@ -118,20 +120,27 @@ class DirectoryTree:
             return start, start + 1
         return start, self.subtree_end[start]
 
-    def _candidates(self, node: filters.Node) -> set[int] | None:
-        """Positions that may match, from the indexes; None means any may."""
+    def _candidates(self, node: filters.Node) -> tuple[set[int] | None, bool]:
+        """Positions that may match, from the indexes, and whether exactly
+        those match; None means any entry may."""
         match node:
             case filters.Compare("=", attribute, value) if attribute in INDEXED:
                 key = schema.equality_rule(attribute).normalize(value)
-                return set(self.index[attribute].get(key, ()))
-            case filters.And(items):
-                found = [c for c in map(self._candidates, items) if c is not None]
-                return set.intersection(*found) if found else None
-            case filters.Or(items):
-                parts = [self._candidates(i) for i in items]
-                known = [p for p in parts if p is not None]
-                return set().union(*known) if len(known) == len(parts) else None
-        return None
+                return set(self.index[attribute].get(key, ())), key is not None
+            case filters.And(items) if items:
+                plans = [self._candidates(i) for i in items]
+                known = [c for c, _ in plans if c is not None]
+                if not known:
+                    return None, False
+                exact = len(known) == len(plans) and all(e for _, e in plans)
+                return set.intersection(*known), exact
+            case filters.Or(items) if items:
+                plans = [self._candidates(i) for i in items]
+                if any(c is None for c, _ in plans):
+                    return None, False
+                union: set[int] = set().union(*(c for c, _ in plans if c))
+                return union, all(e for _, e in plans)
+        return None, False
 
 
 def _subtree_ends(entries: list[Entry]) -> list[int]:
