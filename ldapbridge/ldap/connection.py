@@ -22,7 +22,7 @@ from twisted.protocols.policies import TimeoutMixin
 from twisted.python.failure import Failure
 
 from ldapbridge.config import LimitsSettings
-from ldapbridge.ldap import ber, framing, oids, results
+from ldapbridge.ldap import ber, decode, framing, oids, results
 
 log = Logger(namespace="ldapbridge.ldap")
 
@@ -173,6 +173,12 @@ class LDAPConnection(TimeoutMixin, BaseLDAPServer):
             return self._drop(str(e))
         if size is None:
             return None
+
+        # Searches, most of what PaperCut sends, skip ldaptor's slower decoder.
+        fast = decode.decode_search(self.buffer[:size])
+        if fast is not None and fast[1] == size:
+            self.buffer = self.buffer[size:]
+            return fast[0]
 
         try:
             message, used = pureber.berDecodeObject(self.berdecoder, self.buffer[:size])

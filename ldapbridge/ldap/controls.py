@@ -34,7 +34,11 @@ def parse(controls: list[tuple[Any, Any, Any]] | None) -> RequestControls:
     """Read a request's controls; raise LDAPError for an unknown critical one."""
     paged = None
     for oid_raw, critical, value in controls or ():
-        oid = oid_raw.decode() if isinstance(oid_raw, bytes) else str(oid_raw)
+        # An OID that is not even text names no control the server knows.
+        if isinstance(oid_raw, bytes):
+            oid = oid_raw.decode("utf-8", errors="replace")
+        else:
+            oid = str(oid_raw)
         if oid == oids.PAGED_RESULTS:
             paged = _parse_paged(value)
         elif critical and oid not in oids.SUPPORTED_CONTROLS:

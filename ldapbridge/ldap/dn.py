@@ -8,6 +8,8 @@ runs of spaces collapsed (every naming attribute here is caseIgnore).
 
 from __future__ import annotations
 
+import functools
+
 ESCAPE_ALWAYS = ',+"\\<>;='
 HEX_DIGITS = "0123456789abcdefABCDEF"
 
@@ -50,8 +52,12 @@ def parse(text: str) -> tuple[RDN, ...]:
     return tuple(rdns)
 
 
+@functools.lru_cache(maxsize=4096)
 def normalize(text: str) -> str:
-    """The comparison form of a DN; raises InvalidDN."""
+    """The comparison form of a DN; raises InvalidDN.
+
+    Cached: clients send the same few base and bind DNs over and over.
+    """
     return format_normal(parse(text))
 
 

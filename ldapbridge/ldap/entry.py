@@ -20,6 +20,7 @@ class Entry:
     __slots__ = (
         "_default",
         "_encoded",
+        "_last_selection",
         "_privileged_default",
         "dn",
         "encoded_dn",
@@ -61,6 +62,7 @@ class Entry:
         self._encoded: dict[str, bytes] = {}
         self._default: bytes | None = None
         self._privileged_default: bytes | None = None
+        self._last_selection: tuple[tuple[str, ...], bool, bytes] | None = None
 
     def get(self, attribute: str) -> tuple[str, ...]:
         return self.values.get(attribute, ())
@@ -86,10 +88,20 @@ class Entry:
             self._encoded[attribute] = encoded
         return encoded
 
-    def encode(self, attributes: Iterable[str], types_only: bool = False) -> bytes:
-        """A SearchResultEntry carrying ``attributes`` (lowercase names)."""
-        body = b"".join(self.encoded_attribute(a, types_only) for a in attributes)
-        return ber.search_result_entry(self.encoded_dn, body)
+    def encode(self, attributes: Sequence[str], types_only: bool = False) -> bytes:
+        """A SearchResultEntry carrying ``attributes`` (lowercase names).
+
+        The last selection's encoding is kept: a sync asks for the same
+        attributes of every entry, every night.
+        """
+        names = tuple(attributes)
+        last = self._last_selection
+        if last is not None and last[0] == names and last[1] == types_only:
+            return last[2]
+        body = b"".join(self.encoded_attribute(a, types_only) for a in names)
+        encoded = ber.search_result_entry(self.encoded_dn, body)
+        self._last_selection = (names, types_only, encoded)
+        return encoded
 
     def encode_default(self, privileged: bool = False) -> bytes:
         """The entry with all user attributes: what most searches ask for."""

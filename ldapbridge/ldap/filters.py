@@ -70,10 +70,16 @@ class Extensible:
 
 
 Node = And | Or | Not | Compare | Substrings | Present | Extensible
+NODE_TYPES = (And, Or, Not, Compare, Substrings, Present, Extensible)
 
 
 def convert(ldap_filter: Any, depth: int = 0) -> Node:
-    """Convert ldaptor's decoded filter; raise FilterError if too deep."""
+    """Convert ldaptor's decoded filter; raise FilterError if too deep.
+
+    A filter already decoded into nodes (see ldap/decode.py) is returned as is.
+    """
+    if isinstance(ldap_filter, NODE_TYPES):
+        return ldap_filter
     if depth > MAX_DEPTH:
         raise FilterError(f"filter nested deeper than {MAX_DEPTH} levels")
 

@@ -21,7 +21,7 @@ from twisted.python.failure import Failure
 
 from ldapbridge.config import SecuritySettings
 from ldapbridge.directory.passwords import PasswordChecker
-from ldapbridge.ldap import ber, controls, dn, filters, oids, results, tls
+from ldapbridge.ldap import ber, controls, decode, dn, filters, oids, results, tls
 from ldapbridge.ldap.binds import BindOutcome, authenticate
 from ldapbridge.ldap.connection import (
     ConnectionFactory,
@@ -30,7 +30,7 @@ from ldapbridge.ldap.connection import (
 )
 from ldapbridge.ldap.paging import PagedSearches
 from ldapbridge.ldap.results import LDAPError
-from ldapbridge.ldap.search import SearchRequest
+from ldapbridge.ldap.search import SearchRequest, Selection
 from ldapbridge.ldap.throttle import BindThrottle
 from ldapbridge.ldap.tree import DirectoryTree, Identity
 
@@ -181,6 +181,7 @@ class BridgeProtocol(LDAPConnection):
             pureldap.LDAPBindRequest: self._handle_bind,
             pureldap.LDAPUnbindRequest: self._handle_unbind,
             pureldap.LDAPSearchRequest: self._handle_search,
+            decode.SearchRequestValues: self._handle_search,
             pureldap.LDAPCompareRequest: self._handle_compare,
             pureldap.LDAPAbandonRequest: self._handle_abandon,
             pureldap.LDAPExtendedRequest: self._handle_extended,
@@ -203,6 +204,22 @@ class BridgeProtocol(LDAPConnection):
     def _send(self, message_id: int, operation: bytes, ctrls: bytes = b"") -> None:
         if self.connected:
             self.transport.write(ber.message(message_id, operation, ctrls))
+
+    def _send_entries(
+        self,
+        message_id: int,
+        entries: list[Any],
+        selection: Selection,
+        privileged: bool,
+    ) -> None:
+        """Write search result entries in one call: one syscall, not one each."""
+        if self.connected and entries:
+            self.transport.writeSequence(
+                [
+                    ber.message(message_id, selection.encode(e, privileged))
+                    for e in entries
+                ]
+            )
 
     def _finish(self, op: Operation) -> None:
         """Write the one summary line of an operation, and count it.
@@ -307,9 +324,9 @@ class BridgeProtocol(LDAPConnection):
             op.filter = filters.to_text(search.filter)
             tree = self.bridge.holder.tree
             entries, op.code, response_controls = self._run_search(tree, search)
-            privileged = self._privileged()
-            for entry in entries:
-                self._send(message_id, search.selection.encode(entry, privileged))
+            self._send_entries(
+                message_id, entries, search.selection, self._privileged()
+            )
             op.entries = len(entries)
             message = "size limit exceeded" if op.code else ""
         except Exception as e:

@@ -127,7 +127,7 @@ class DirectoryTree:
         """
         node = self._resolve_usernames(node)
         start, end = self._scope_range(base_ndn, scope)
-        candidates = self._candidates(node)
+        candidates, exact = self._candidates(node)
         if candidates is None:
             positions: Iterable[int] = range(start, end)
         else:
@@ -136,12 +136,14 @@ class DirectoryTree:
         # Under the empty base, scope one means the naming context itself,
         # whose parent lies outside the tree: its range alone decides.
         base_parent = base_ndn if scope == SCOPE_ONE and base_ndn else None
-        return [
-            entry
-            for entry in (self.entries[p] for p in positions)
-            if (base_parent is None or entry.parent_ndn == base_parent)
-            and filters.evaluate(node, entry) is True
-        ]
+        in_scope = (self.entries[p] for p in positions)
+        if base_parent is not None:
+            in_scope = (e for e in in_scope if e.parent_ndn == base_parent)
+        if exact:
+            # The indexes answered the whole filter with the same matching
+            # rules that evaluation would apply.
+            return list(in_scope)
+        return [e for e in in_scope if filters.evaluate(node, e) is True]
 
     def _scope_range(self, base_ndn: str, scope: int) -> tuple[int, int]:
         if base_ndn == "" and scope != SCOPE_BASE:
@@ -175,20 +177,27 @@ class DirectoryTree:
                     return attrs.evolve(node, value=member_dn)
         return node
 
-    def _candidates(self, node: filters.Node) -> set[int] | None:
-        """Positions that may match, from the indexes; None means any may."""
+    def _candidates(self, node: filters.Node) -> tuple[set[int] | None, bool]:
+        """Positions that may match, from the indexes, and whether exactly
+        those match; None means any entry may."""
         match node:
             case filters.Compare("=", attribute, value) if attribute in INDEXED:
                 key = schema.equality_rule(attribute).normalize(value)
-                return set(self.index[attribute].get(key, ()))
-            case filters.And(items):
-                found = [c for c in map(self._candidates, items) if c is not None]
-                return set.intersection(*found) if found else None
-            case filters.Or(items):
-                parts = [self._candidates(i) for i in items]
-                known = [p for p in parts if p is not None]
-                return set().union(*known) if len(known) == len(parts) else None
-        return None
+                return set(self.index[attribute].get(key, ())), key is not None
+            case filters.And(items) if items:
+                plans = [self._candidates(i) for i in items]
+                known = [c for c, _ in plans if c is not None]
+                if not known:
+                    return None, False
+                exact = len(known) == len(plans) and all(e for _, e in plans)
+                return set.intersection(*known), exact
+            case filters.Or(items) if items:
+                plans = [self._candidates(i) for i in items]
+                if any(c is None for c, _ in plans):
+                    return None, False
+                union: set[int] = set().union(*(c for c, _ in plans if c))
+                return union, all(e for _, e in plans)
+        return None, False
 
 
 def _subtree_ends(entries: list[Entry]) -> list[int]:
@@ -207,13 +216,26 @@ def _is_under(entry: Entry, ancestor: Entry) -> bool:
 
 
 def _build_index(entries: list[Entry]) -> dict[str, dict[object, list[int]]]:
+    """Map attribute -> comparison key -> positions, for INDEXED attributes.
+
+    DN values (member, memberOf) name entries of this same tree, whose normal
+    forms are already known: looking them up beats parsing each DN again.
+    """
+    known_ndns = {e.dn: e.ndn for e in entries}
     index: dict[str, dict[object, list[int]]] = {a: defaultdict(list) for a in INDEXED}
     for position, entry in enumerate(entries):
         for attribute in INDEXED.intersection(entry.values):
-            rule = schema.equality_rule(attribute)
-            for key in set(entry.keys(attribute, rule)):
+            for key in _index_keys(entry, attribute, known_ndns):
                 index[attribute][key].append(position)
     return index
+
+
+def _index_keys(entry: Entry, attribute: str, known_ndns: dict[str, str]) -> set:
+    rule = schema.equality_rule(attribute)
+    if rule is not schema.DISTINGUISHED_NAME:
+        return set(entry.keys(attribute, rule))
+    values = entry.get(attribute)
+    return {known_ndns.get(v) or rule.normalize(v) for v in values} - {None}
 
 
 def build_tree(
