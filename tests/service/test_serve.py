@@ -52,6 +52,8 @@ def demo_config_file(tmp_path: Path, port: int = 0, **replace: str) -> Path:
     """The shipped bridge.conf, on ``port``, reading the bundled export."""
     text = (ROOT / "bridge.conf").read_text(encoding="utf-8")
     text = text.replace("ldap_port = 10389", f"ldap_port = {port}")
+    # Port 0 for LDAPS too: the shipped 10636 may be taken on a shared machine.
+    text = text.replace("ldaps_port = 10636", "ldaps_port = 0")
     text = text.replace("path = demo/members.csv", f"path = {DEMO_CSV}")
     for old, new in replace.items():
         assert old in text, old
