@@ -27,6 +27,10 @@ class CsvFileSource:
     def path(self) -> Path:
         return self.settings.path
 
+    @property
+    def origin(self) -> str:
+        return f"file {self.path}"
+
     def fetch(self) -> list[MemberRecord]:
         try:
             with self.path.open(encoding=self.settings.encoding, newline="") as f:

@@ -42,6 +42,7 @@ class HttpSource:
     ) -> None:
         self.settings = settings
         self.name = settings.platform
+        self.origin = f"{settings.platform} {settings.base_url}"
         self.client = client if client is not None else HttpClient(settings)
         self.today = today
         # Per-listing limits (Cobot: memberships 6 a minute) last across

@@ -89,12 +89,13 @@ class Refresher:
             return None
         if stored is None:
             return None
-        if stored.source != self.source.name:
+        if stored.source != self.source.origin:
+            # A config switched from the demo to a real export must not keep
+            # serving the demo (nor be shrink-guarded against it).
             log.warn(
-                "ignoring the stored snapshot: it came from source {stored}, "
-                "not {current}",
+                "ignoring the stored snapshot: it came from {stored}, not {current}",
                 stored=stored.source,
-                current=self.source.name,
+                current=self.source.origin,
             )
             return None
         self._adopt(stored)
@@ -219,7 +220,7 @@ class Refresher:
         """Make ``snapshot`` the last good one, on disk as well."""
         ordered = tuple(records[k] for k in sorted(records))
         try:
-            self.store.save(ordered, self.source.name)
+            self.store.save(ordered, self.source.origin)
             self._stamp = self.store.stamp()
         except StoreError as e:
             log.error("cannot keep the snapshot on disk: {error}", error=str(e))

@@ -20,7 +20,11 @@ class SourceError(Exception):
 class MemberSource(Protocol):
     """Anything that can list every member of a space."""
 
+    # A short name for logs (file, nexudus...), and where exactly the members
+    # come from (a file's path, a platform's URL): a stored snapshot of
+    # another origin is never served in this one's place.
     name: str
+    origin: str
 
     def fetch(self) -> list[MemberRecord]:
         """Return every member record; raise SourceError on any failure.
@@ -64,6 +68,7 @@ class InMemorySource:
 
     records: list[MemberRecord]
     name: str = "memory"
+    origin: str = "memory"
 
     def fetch(self) -> list[MemberRecord]:
         return list(self.records)

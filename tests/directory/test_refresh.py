@@ -72,7 +72,7 @@ class TestRefresh:
             "50 members (50 active), 24 groups, 0 skipped records"
         )
         stored = SnapshotStore(settings.snapshot.path).load()
-        assert (len(stored.records), stored.source) == (50, "nexudus")
+        assert (len(stored.records), stored.source) == (50, f"nexudus {sim.url}")
 
     def test_an_unchanged_platform_publishes_nothing_new(
         self, tmp_path: Path, sim: NexudusSim

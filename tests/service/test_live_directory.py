@@ -170,6 +170,35 @@ class TestExportRefresh:
         assert after == before + 1
 
 
+class TestSwitchingSources:
+    def test_a_new_export_is_not_held_back_by_the_old_ones_snapshot(
+        self, tmp_path: Path
+    ) -> None:
+        """After the demo, a two-member export is served; the demo's snapshot
+        (another file) is neither served nor used for the shrink guard."""
+        workdir = tmp_path / "server"
+        with running_server(demo_config(), workdir) as server:
+            assert len(people(server)) == 46
+        real = tmp_path / "real.csv"
+        real.write_text(
+            "Member ID,Full Name,Email,Status\n"
+            "R-1,Real One,one@example.org,Active\n"
+            "R-2,Real Two,two@example.org,Active\n",
+            encoding="utf-8",
+        )
+
+        with running_server(demo_config(real), workdir) as server:
+            served = people(server)
+            log = server.log()
+
+        assert served == [
+            f"uid=one@example.org,{PEOPLE_DN}",
+            f"uid=two@example.org,{PEOPLE_DN}",
+        ]
+        assert f"ignoring the stored snapshot: it came from file {DEMO_CSV}" in log
+        assert "refresh refused" not in log
+
+
 class TestLiveBinds:
     def test_member_passwords_are_checked_by_the_platform(
         self, tmp_path: Path, sim: NexudusSim
