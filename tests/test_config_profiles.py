@@ -103,8 +103,20 @@ class TestProfileKeys:
             make_profile(settings.directory)
 
         assert str(raised.value) == (
-            "[directory] pin_attribute: expected an attribute the unix profile "
-            "does not already publish, found 'UID'"
+            "[directory] pin_attribute: expected an attribute not already used "
+            "by the unix profile, found 'UID'"
+        )
+
+    def test_pin_attribute_on_the_default_card_attribute_is_refused(self) -> None:
+        """A PIN on employeeNumber, the card's default, would replace the card."""
+        settings = load(pin_attribute="employeeNumber")
+
+        with pytest.raises(config.ConfigError) as raised:
+            make_profile(settings.directory)
+
+        assert str(raised.value) == (
+            "[directory] pin_attribute: expected an attribute not already used "
+            "by [directory] card_attribute, found 'employeeNumber'"
         )
 
     def test_serve_refuses_a_taken_attribute_at_start(self, tmp_path: Path) -> None:
@@ -123,5 +135,5 @@ class TestProfileKeys:
         assert (result.returncode, result.stderr) == (
             2,
             "ldapbridge: config error: [directory] card_attribute: expected an "
-            "attribute the ad profile does not already publish, found 'department'\n",
+            "attribute not already used by the ad profile, found 'department'\n",
         )

@@ -117,27 +117,30 @@ class Profile:
         return []
 
     def _check_attribute_names(self) -> None:
-        """A card or PIN attribute must not replace one the profile publishes."""
+        """Card, second card and PIN each need an attribute of their own.
+
+        Defaults count too: a PIN moved onto the card's default name would
+        silently replace the card.
+        """
         sample = _sample_member()
         values = fields.published(sample, self.settings)
-        taken = {
-            a.lower()
-            for a in (
-                *self.person_attributes(sample, values, 1, ["cn=x"]),
-                *self.member_operational(["cn=x"]),
-                *schema.SECRET_ATTRIBUTES,
-                "entrydn",
-            )
-        }
+        profile_names = (
+            *self.person_attributes(sample, values, 1, ["cn=x"]),
+            *self.member_operational(["cn=x"]),
+            *schema.SECRET_ATTRIBUTES,
+            "entrydn",
+        )
+        owners = {a.lower(): f"the {self.name} profile" for a in profile_names}
         for key, name in (
             ("card_attribute", self.card_attribute),
             ("second_card_attribute", self.second_card_attribute),
             ("pin_attribute", self.pin_attribute),
         ):
-            if name.lower() in taken:
+            owner = owners.setdefault(name.lower(), f"[directory] {key}")
+            if owner != f"[directory] {key}":
                 raise ConfigError(
-                    f"[directory] {key}: expected an attribute the {self.name} "
-                    f"profile does not already publish, found {name!r}"
+                    f"[directory] {key}: expected an attribute not already used "
+                    f"by {owner}, found {name!r}"
                 )
 
 
