@@ -34,6 +34,7 @@ class Metrics:
         self.registry = CollectorRegistry()
         self.clock = clock
         self.snapshot: Snapshot | None = None
+        self.confirmed_at = 0.0
         self._ldap_metrics()
         self._snapshot_metrics()
         self._refresh_metrics()
@@ -159,16 +160,21 @@ class Metrics:
         self.snapshot_built.set(snapshot.built_at)
 
     def snapshot_age_s(self) -> float | None:
-        """Seconds since the served snapshot was read; None before the first."""
+        """Seconds since the served directory was last known current: built,
+        or confirmed by a successful refresh that found nothing new; None
+        before the first."""
         if self.snapshot is None:
             return None
-        return max(0.0, self.clock() - self.snapshot.built_at)
+        confirmed = max(self.snapshot.built_at, self.confirmed_at)
+        return max(0.0, self.clock() - confirmed)
 
     # -- refreshes (directory.observers.RefreshObserver) -----------------
 
     def refresh_succeeded(self, duration_s: float) -> None:
         self._refresh("success", duration_s)
-        self.last_refresh.set(self.clock())
+        # An unchanged export is as current as a new one (health, age).
+        self.confirmed_at = self.clock()
+        self.last_refresh.set(self.confirmed_at)
 
     def refresh_failed(self, duration_s: float) -> None:
         self._refresh("failure", duration_s)

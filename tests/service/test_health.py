@@ -127,3 +127,17 @@ class TestHealthVerdict:
         assert body["reason"] == (
             "the directory served is 61 s old, older than max_snapshot_age_s (60 s)"
         )
+
+    def test_a_refresh_that_finds_nothing_new_keeps_the_directory_fresh(
+        self,
+    ) -> None:
+        """An unchanged source read successfully counts as current: age 0."""
+        now = [161.0]
+        metrics = Metrics(clock=lambda: now[0])
+        metrics.snapshot_published(snapshot(3, built_at=100.0))
+        metrics.refresh_succeeded(0.5)
+        now[0] = 170.0
+
+        code, body = health(metrics, 60)
+
+        assert (code, body["status"], body["snapshot_age_s"]) == (200, "ok", 9.0)
