@@ -235,7 +235,7 @@ class BridgeProtocol(LDAPConnection):
             peer=self.peer,
             op=op.name,
             msgid=op.message_id,
-            dn=op.dn,
+            dn=_shorten(op.dn),
             scope=op.scope,
             filter=_printable(op.filter),
             result=op.code,
@@ -484,9 +484,23 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+# Longest client-given text (DN, filter) a log line carries: a client,
+# even an anonymous one, must not write a megabyte into the log per request.
+MAX_LOGGED_CHARS = 512
+
+
+def _shorten(text: str) -> str:
+    """``text`` cut to MAX_LOGGED_CHARS, saying how much was left out."""
+    if len(text) <= MAX_LOGGED_CHARS:
+        return text
+    cut = len(text) - MAX_LOGGED_CHARS
+    return f"{text[:MAX_LOGGED_CHARS]}...({cut} more characters)"
+
+
 def _printable(text: str) -> str:
-    """``text`` with control characters escaped, so a client cannot forge
-    log lines (a newline in a filter would start a fake one)."""
+    """``text`` shortened, with control characters escaped, so a client cannot
+    forge log lines (a newline in a filter would start a fake one)."""
+    text = _shorten(text)
     if text.isprintable():
         return text
     return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)

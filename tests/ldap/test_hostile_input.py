@@ -282,6 +282,15 @@ class TestLogInjection:
         assert not any(line.startswith("2026-01-01") for line in lines)
         assert any("filter=(cn=x\\x0a2026-01-01" in line for line in lines)
 
+    def test_a_huge_filter_is_logged_cut_short(self, server: RunningServer) -> None:
+        """A megabyte filter from an anonymous client adds one short log line."""
+        huge = "b" * 1_000_000
+        payload = wire.search_request(6, ldap_filter=wire.equality_filter("cn", huge))
+        assert wire.exchange(server, payload, 1) == [Response(6, 0x65, 50)]
+        (line,) = [x for x in server.log().splitlines() if "msgid=6 " in x]
+        assert "filter=(cn=" + "b" * 508 + "...(999493 more characters)" in line
+        assert len(line) < 1500
+
 
 class TestSlowReaders:
     def test_client_that_does_not_read_cannot_grow_server_memory(
