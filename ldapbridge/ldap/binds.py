@@ -73,7 +73,10 @@ def authenticate(
     # failures count against the entry meant, however it was named.
     identity = tree.identity_by_name(bind_dn)
     ndn = identity.ndn if identity is not None else bind_dn.casefold()
-    if throttle is not None and throttle.locked_out(ndn, address):
+    # Member logins all come from PaperCut's address: failed ones must not
+    # lock out PaperCut's own service account, which is locked by DN only.
+    by_address = identity is None or identity.service is None
+    if throttle is not None and throttle.locked_out(ndn, address, by_address):
         # No password check: the answer and its delay are a failure's.
         yield throttle.wait(throttle.lockout_delay_s())
         return _refused("locked_out")

@@ -97,9 +97,13 @@ class BindThrottle:
             "address", settings.lockout_failures_per_address, settings
         )
 
-    def locked_out(self, dn: str, address: str) -> bool:
+    def locked_out(self, dn: str, address: str, by_address: bool = True) -> bool:
+        """Whether binds to ``dn`` from ``address`` are locked out now;
+        ``by_address`` False looks at the DN's own failures only."""
         now = self.clock.seconds()
-        return self.dns.locked(dn, now) or self.addresses.locked(address, now)
+        if self.dns.locked(dn, now):
+            return True
+        return by_address and self.addresses.locked(address, now)
 
     def failed(self, dn: str, address: str) -> float:
         """Count a failed bind; return how long to wait before answering it."""

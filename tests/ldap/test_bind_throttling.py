@@ -104,7 +104,8 @@ class TestAddressLockout:
     def test_address_is_locked_out_at_its_higher_threshold(
         self, server: RunningServer
     ) -> None:
-        """Six failures over different DNs lock the address for every DN."""
+        """Six failures over different DNs lock the address for every member,
+        but not for PaperCut's service account, locked by its own DN only."""
         for n in range(5):
             assert (
                 bind(
@@ -114,10 +115,19 @@ class TestAddressLockout:
                 )
                 == 49
             )
-        assert bind(server, SERVICE_DN, SERVICE_PASSWORD) == 0
+        assert bind(server, ALEX_DN, ALEX_PASSWORD) == 0
         assert bind(server, UNKNOWN_DN, WRONG) == 49
-        assert bind(server, SERVICE_DN, SERVICE_PASSWORD) == 49
+        assert bind(server, ALEX_DN, ALEX_PASSWORD) == 49
+        assert bind(server, SERVICE_DN, SERVICE_PASSWORD) == 0
         assert "bind lockout: address=127.0.0.1 after 6 failed binds" in server.log()
+
+    def test_service_account_is_still_locked_by_its_own_failures(
+        self, server: RunningServer
+    ) -> None:
+        """Three wrong service passwords lock the service DN itself."""
+        for _ in range(3):
+            assert bind(server, SERVICE_DN, WRONG) == 49
+        assert bind(server, SERVICE_DN, SERVICE_PASSWORD) == 49
 
     def test_successful_binds_do_not_count(self, server: RunningServer) -> None:
         """Many good binds from one address never lock anything."""
