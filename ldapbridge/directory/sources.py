@@ -24,7 +24,9 @@ class MemberSource(Protocol):
     # come from (a file's path, a platform's URL): a stored snapshot of
     # another origin is never served in this one's place.
     name: str
-    origin: str
+
+    @property
+    def origin(self) -> str: ...
 
     def fetch(self) -> list[MemberRecord]:
         """Return every member record; raise SourceError on any failure.
