@@ -32,7 +32,7 @@ from ldapbridge.ldap.paging import PagedSearches
 from ldapbridge.ldap.results import LDAPError
 from ldapbridge.ldap.search import SearchRequest, Selection
 from ldapbridge.ldap.throttle import BindThrottle
-from ldapbridge.ldap.tree import DirectoryTree, Identity
+from ldapbridge.ldap.tree import DirectoryTree, Identity, NoSuchEntry
 
 log = Logger(namespace="ldapbridge.ldap")
 
@@ -343,6 +343,7 @@ class BridgeProtocol(LDAPConnection):
             return found, results.SUCCESS, b""
         self._check_may_search()
         if not self._privileged():
+            self._check_base_visible(search.base_ndn)
             hidden = filters.hide(search.filter, tree.restricted)
             search = attrs.evolve(search, filter=hidden)
 
@@ -365,6 +366,17 @@ class BridgeProtocol(LDAPConnection):
     def _privileged(self) -> bool:
         """Service accounts may read restricted attributes (PINs)."""
         return self.identity is not None and self.identity.service is not None
+
+    def _check_base_visible(self, base_ndn: str) -> None:
+        """A member's search based on another member's entry is noSuchObject,
+        as for a name that does not exist: the answer must not tell them
+        apart (DESIGN.md, a member sees their own entry only)."""
+        identity = self.identity
+        if identity is None or identity.service is not None:
+            return
+        own = identity.ndn
+        if base_ndn and base_ndn != own and not own.endswith("," + base_ndn):
+            raise NoSuchEntry(base_ndn)
 
     def _visible(self, entries: list[Any]) -> list[Any]:
         """A member bound as themselves sees their own entry only."""

@@ -82,17 +82,28 @@ class TestMemberBoundAsThemselves:
         assert dns(connection) == [ALEX_DN]
 
     def test_member_sees_no_groups(self, connect) -> None:
-        """The groups subtree is empty to a member."""
+        """The groups subtree does not exist for a member (noSuchObject)."""
         connection = connect(ALEX_DN, ALEX_PASSWORD)
         connection.search(GROUPS_DN, "(objectClass=*)")
-        assert connection.result["result"] == 0
+        assert connection.result["result"] == 32
         assert dns(connection) == []
 
-    def test_member_cannot_read_another_member(self, connect) -> None:
-        """A base search on Sara's entry returns nothing to Alex."""
+    def test_member_cannot_tell_another_member_from_nobody(self, connect) -> None:
+        """A base search on Sara's entry answers exactly as on a made-up DN."""
         connection = connect(ALEX_DN, ALEX_PASSWORD)
         connection.search(SARA_DN, "(objectClass=*)", ldap3.BASE)
+        sara = (connection.result["result"], connection.result["message"])
         assert dns(connection) == []
+        connection.search(f"uid=nobody@example.com,{PEOPLE_DN}", "(objectClass=*)")
+        nobody = (connection.result["result"], connection.result["message"])
+        assert sara == nobody == (32, "no such entry")
+
+    def test_member_may_search_from_an_ancestor_of_their_entry(self, connect) -> None:
+        """ou=people as base still finds Alex's own entry."""
+        connection = connect(ALEX_DN, ALEX_PASSWORD)
+        connection.search(PEOPLE_DN, "(objectClass=*)")
+        assert connection.result["result"] == 0
+        assert dns(connection) == [ALEX_DN]
 
     def test_member_cannot_compare_another_member(self, connect) -> None:
         """Compare on Sara's entry is noSuchObject (32) for Alex."""
