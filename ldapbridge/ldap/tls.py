@@ -17,7 +17,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from OpenSSL import crypto
 from twisted.internet import ssl
+from twisted.internet.interfaces import IOpenSSLServerConnectionCreator
 from twisted.logger import Logger
+from zope.interface import implementer
 
 from ldapbridge.config import ConfigError, SecuritySettings, TlsSettings
 from ldapbridge.ldap import certs
@@ -42,6 +44,18 @@ class ServerTls:
     start_tls: bool
     certificate_path: Path
     fingerprint: str
+
+
+@implementer(IOpenSSLServerConnectionCreator)
+class CurrentTls:
+    """The TLS configuration in force for LDAPS; a reload (SIGHUP) replaces
+    ``current``, and each new connection then gets the new certificate."""
+
+    def __init__(self, current: ServerTls) -> None:
+        self.current = current
+
+    def serverConnectionForTLS(self, tls_protocol: Any) -> Any:
+        return self.current.options.serverConnectionForTLS(tls_protocol)
 
 
 def load(settings: TlsSettings, bind_address: str) -> ServerTls:

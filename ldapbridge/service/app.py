@@ -288,15 +288,37 @@ def make_service(
         reactor, settings.server.bind_address, settings.server.ldap_port
     )
     ListenerService(reactor, endpoint, factory, "LDAP").setServiceParent(top)
-    add_ldaps_listener(top, settings, reactor, factory, server_tls)
+    current_tls = tls.CurrentTls(server_tls) if server_tls is not None else None
+    add_ldaps_listener(top, settings, reactor, factory, current_tls)
     _add_metrics_listener(top, bridge, reactor)
     refreshing = _add_refresh(top, bridge, feed, reactor, refresh_now)
 
     loader = FeedLoader(pause, metrics)
     top.reloader = Reloader(bridge, reactor, loader.load)
     top.reloader.hooks.append(loader.commit_to(factory, refreshing))
+    if current_tls is not None:
+        top.reloader.hooks.append(tls_reload_hook(factory, current_tls))
     ReloadService(top.reloader).setServiceParent(top)
     return top
+
+
+def tls_reload_hook(
+    factory: BridgeFactory, current: tls.CurrentTls
+) -> Callable[[Settings], Callable[[], None]]:
+    """A reload hook: read the [tls] files again (a renewed certificate);
+    ConfigError refuses the reload and the old certificate stays."""
+
+    def hook(settings: Settings) -> Callable[[], None]:
+        renewed = make_tls(settings)
+
+        def commit() -> None:
+            if renewed is not None:
+                factory.tls = renewed
+                current.current = renewed
+
+        return commit
+
+    return hook
 
 
 def _add_metrics_listener(top: BridgeService, bridge: Bridge, reactor: Any) -> None:
@@ -346,14 +368,14 @@ def add_ldaps_listener(
     settings: Settings,
     reactor: Any,
     factory: BridgeFactory,
-    server_tls: tls.ServerTls | None,
+    current_tls: tls.CurrentTls | None,
 ) -> None:
     """LDAPS: the same server behind TLS from the first byte (RFC 4513 3)."""
-    if settings.server.ldaps_port is None or server_tls is None:
+    if settings.server.ldaps_port is None or current_tls is None:
         return
     endpoint = server_endpoint(
         reactor, settings.server.bind_address, settings.server.ldaps_port
     )
-    wrapped = TLSMemoryBIOFactory(server_tls.options, False, factory)
+    wrapped = TLSMemoryBIOFactory(current_tls, False, factory)
     wrapped.noisy = False
     ListenerService(reactor, endpoint, wrapped, "LDAPS").setServiceParent(top)

@@ -433,3 +433,36 @@ def test_generated_certificate_files_are_named_as_documented() -> None:
         "ldapbridge-cert.pem",
         "ldapbridge-key.pem",
     )
+
+
+class TestCertificateReload:
+    def test_sighup_serves_a_renewed_certificate(self, tmp_path: Path) -> None:
+        """After SIGHUP, LDAPS and StartTLS present the newly configured
+        certificate; a broken one is refused and the last one kept."""
+        from tests.service.helpers import hangup, wait_for_log, write_config
+
+        ca, cert, key = make_ca_and_server_cert(tmp_path)
+        with running_server(demo_config(**TLS_CONFIG), tmp_path / "run") as running:
+            url = f"ldaps://127.0.0.1:{wire.ldaps_port(running)}"
+            generated = tmp_path / "run" / "certs" / "ldapbridge-cert.pem"
+            before = ldapsearch(url, generated, *service_search_args())
+
+            renewed = {"certificate": str(cert), "private_key": str(key)}
+            write_config(running, demo_config(**TLS_CONFIG, tls=renewed))
+            hangup(running)
+            wait_for_log(running, "reloaded config")
+            after = ldapsearch(url, ca, *service_search_args())
+            start_tls = ldapsearch(running.url, ca, "-ZZ", *service_search_args())
+            old_trust = ldapsearch(url, generated, *service_search_args())
+
+            broken = {"certificate": str(cert), "private_key": str(tmp_path / "no")}
+            write_config(running, demo_config(**TLS_CONFIG, tls=broken))
+            hangup(running)
+            wait_for_log(running, "reload refused")
+            kept = ldapsearch(url, ca, *service_search_args())
+
+        assert before.returncode == 0, before.stderr
+        assert after.returncode == 0, after.stderr
+        assert start_tls.returncode == 0, start_tls.stderr
+        assert old_trust.returncode != 0
+        assert kept.returncode == 0, kept.stderr
