@@ -103,6 +103,13 @@ def check_base_dn(settings: Settings) -> None:
         ) from None
 
 
+def check_settings(settings: Settings) -> None:
+    """Raise ConfigError for what only the LDAP layer can judge: the base DN,
+    and attribute names that clash with the profile's own."""
+    check_base_dn(settings)
+    make_profile(settings.directory)
+
+
 def make_tree(settings: Settings, snapshot: Snapshot) -> DirectoryTree:
     profile = make_profile(settings.directory)
     return build_tree(snapshot, profile, settings.services)
@@ -139,7 +146,7 @@ class FeedLoader:
     def load(self, settings: Settings) -> tuple[Snapshot, DirectoryTree]:
         """Blocking: refresh from the new config's source; raise SourceError
         or ConfigError to refuse the reload."""
-        check_base_dn(settings)
+        check_settings(settings)
         feed = make_feed(settings, self.pause, self.observer)
         feed.refresher.load_stored()
         result = feed.refresher.refresh()
@@ -259,11 +266,12 @@ def make_service(
 ) -> BridgeService:
     """Build the whole bridge: load the directory, then the listeners.
 
-    Raises ConfigError for a base_dn that is not a DN, TLS files that cannot
-    be used or demo passwords that would be exposed; SourceError when the
-    first snapshot cannot be loaded.
+    Raises ConfigError for a base_dn that is not a DN, attribute names the
+    profile already uses, TLS files that cannot be used or demo passwords
+    that would be exposed; SourceError when the first snapshot cannot be
+    loaded.
     """
-    check_base_dn(settings)
+    check_settings(settings)
     metrics = Metrics()
     pause = Pause()
     feed = make_feed(settings, pause, metrics)

@@ -42,6 +42,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return USAGE_ERROR
     try:
         return int(args.run(settings, args))
+    except config.ConfigError as e:
+        # Some settings are judged only once the LDAP profile is built.
+        print(f"ldapbridge: config error: {e}", file=sys.stderr)
+        return USAGE_ERROR
     except SourceError as e:
         print(f"ldapbridge: cannot read members: {e}", file=sys.stderr)
         return 1

@@ -20,7 +20,7 @@ from ldapbridge.ldap import dn, ldif
 from ldapbridge.ldap.search import Selection
 from ldapbridge.ldap.servertypes import make_profile
 from ldapbridge.ldap.tree import DirectoryTree
-from ldapbridge.service.app import make_source, make_tree
+from ldapbridge.service.app import check_settings, make_source, make_tree
 
 OK, PROBLEMS = 0, 1
 
@@ -47,7 +47,9 @@ class Directory:
 
 
 def read_directory(settings: Settings) -> Directory:
-    """Blocking: read the source and build the tree; raises SourceError."""
+    """Blocking: read the source and build the tree; raises SourceError, or
+    ConfigError for settings the server would refuse."""
+    check_settings(settings)
     records = tuple(make_source(settings).fetch())
     snapshot = build_snapshot(records, settings.directory)
     return Directory(records, snapshot, make_tree(settings, snapshot))
@@ -60,8 +62,10 @@ def check(settings: Settings, out: IO[str], strict: bool = False) -> int:
     """Report on the config and the source; 1 if anything would go wrong.
 
     Skipped records and a missing service account are warnings: the server
-    runs with them, but ``strict`` counts them as problems too.
+    runs with them, but ``strict`` counts them as problems too.  Settings the
+    server would refuse raise ConfigError before anything is printed.
     """
+    check_settings(settings)
     print(f"config {settings.path}: valid", file=out)
     try:
         directory = read_directory(settings)

@@ -189,6 +189,31 @@ class TestCheck:
         )
 
 
+class TestConfigErrors:
+    @pytest.mark.parametrize(
+        "command", [["check"], ["export", "--ldif"], ["lookup", "M-2001"], ["sync"]]
+    )
+    def test_attribute_clash_is_a_config_error(
+        self, command: list[str], tmp_path: Path
+    ) -> None:
+        """An attribute name the profile already uses exits 2 as serve does."""
+        text = demo_config(
+            directory={"card_attribute": "mail"},
+            snapshot={"path": str(tmp_path / "snapshot.json")},
+        )
+        config = write_config(tmp_path, text)
+
+        result = run_cli(*command, "--config", str(config), cwd=tmp_path)
+
+        assert result.returncode == 2
+        assert result.stdout == ""
+        assert result.stderr.startswith(
+            "ldapbridge: config error: [directory] card_attribute: "
+        )
+        assert result.stderr.count("\n") == 1
+        assert not (tmp_path / "snapshot.json").exists()
+
+
 class TestExport:
     def test_ldif_is_what_ldapsearch_gets_from_the_server(
         self, demo_server: RunningServer, tmp_path: Path
