@@ -59,9 +59,18 @@ def _verify_argon2(password: str, hashed: str) -> bool:
         return False
 
 
+# bcrypt reads at most 72 bytes of a password, and bcrypt 5 refuses longer
+# ones rather than cut them; argon2id has no such limit.
+BCRYPT_MAX_BYTES = 72
+
+
 def hash_password(password: str) -> str:
-    """Return a bcrypt hash of ``password`` to store in config or an export."""
-    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt()).decode("ascii")
+    """Return a hash of ``password`` to store in config or an export: bcrypt,
+    or argon2id for a password longer than bcrypt's 72 bytes."""
+    encoded = password.encode("utf-8")
+    if len(encoded) > BCRYPT_MAX_BYTES:
+        return _argon2.hash(password)
+    return bcrypt.hashpw(encoded, bcrypt.gensalt()).decode("ascii")
 
 
 # Whole bcrypt and argon2 hashes; anything else configured is plain text, even

@@ -88,7 +88,9 @@ def _parser() -> argparse.ArgumentParser:
         "hash-password",
         help="print a bcrypt hash of a password, to paste into the config",
         description="Read a password (prompted without echo, or one line on "
-        "standard input) and print its bcrypt hash.",
+        "standard input) and print its bcrypt hash. A password longer than "
+        "bcrypt's limit of 72 bytes (UTF-8) gets an argon2id hash instead, "
+        "which the server checks just as well.",
     )
     hashing.set_defaults(run=hash_password_command)
     _sync_parser(commands)
@@ -223,7 +225,8 @@ def lookup_command(settings: config.Settings, args: argparse.Namespace) -> int:
 
 
 def hash_password_command() -> int:
-    """Read a password without echoing it; print its bcrypt hash."""
+    """Read a password without echoing it; print its bcrypt (or, past 72
+    bytes, argon2id) hash."""
     from ldapbridge.directory.passwords import hash_password
 
     try:

@@ -10,9 +10,11 @@ import sys
 import time
 from pathlib import Path
 
+import argon2
 import bcrypt
 import pytest
 
+from ldapbridge.directory.passwords import verify_secret
 from tests.service.helpers import run_cli
 from tests.support import (
     DEMO_CSV,
@@ -387,6 +389,28 @@ class TestHashPassword:
         assert hashed.startswith("$2b$")
         assert bcrypt.checkpw(b"correct horse", hashed.encode("ascii"))
         assert "correct horse" not in result.stdout + result.stderr
+
+    def test_password_past_72_bytes_gets_an_argon2id_hash(self, tmp_path: Path) -> None:
+        """A 100-byte password, too long for bcrypt, is hashed with argon2id."""
+        password = "a" * 100
+
+        result = run_cli("hash-password", cwd=tmp_path, stdin=password + "\n")
+
+        hashed = result.stdout.strip()
+        assert result.returncode == 0
+        assert result.stderr == ""
+        assert hashed.startswith("$argon2id$")
+        assert argon2.PasswordHasher().verify(hashed, password) is True
+        assert verify_secret(password, hashed) is True
+        assert verify_secret("a" * 99, hashed) is False
+
+    def test_help_names_the_72_byte_limit(self, tmp_path: Path) -> None:
+        """hash-password --help says what happens past bcrypt's 72 bytes."""
+        result = run_cli("hash-password", "--help", cwd=tmp_path)
+
+        assert "limit of 72 bytes (UTF-8) gets an argon2id hash" in " ".join(
+            result.stdout.split()
+        )
 
     def test_empty_password_is_refused(self, tmp_path: Path) -> None:
         """An empty line gives no hash and exit status 1."""
