@@ -12,7 +12,7 @@ import getpass
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, BinaryIO
 
 from ldapbridge import __version__, config
 from ldapbridge.directory.sources import SourceError
@@ -205,9 +205,28 @@ def export_command(settings: config.Settings, args: argparse.Namespace) -> int:
         sys.stdout.buffer.writelines(chunks)
         sys.stdout.buffer.flush()
         return 0
-    with open(args.output, "wb") as f:
-        f.writelines(chunks)
+    try:
+        with open_private(args.output) as f:
+            f.writelines(chunks)
+    except OSError as e:
+        print(f"ldapbridge: cannot write {args.output}: {e.strerror}", file=sys.stderr)
+        return 1
     return 0
+
+
+def open_private(path: str) -> BinaryIO:
+    """Open ``path`` for writing, readable by its owner only; raise OSError.
+
+    The export holds every member's PIN, so it gets the snapshot file's mode
+    (0600); a file that already exists is narrowed to it as well.
+    """
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+    except OSError:
+        os.close(fd)
+        raise
+    return os.fdopen(fd, "wb")
 
 
 def lookup_command(settings: config.Settings, args: argparse.Namespace) -> int:

@@ -6,6 +6,7 @@ import base64
 import os
 import pty
 import select
+import stat
 import sys
 import time
 from pathlib import Path
@@ -277,6 +278,39 @@ class TestExport:
         assert to_file.returncode == 0
         assert to_file.stdout == ""
         assert target.read_text(encoding="utf-8") == to_stdout.stdout
+
+    def test_output_file_is_readable_by_its_owner_only(self, tmp_path: Path) -> None:
+        """The export holds PINs: a new file and a replaced one get mode 0600."""
+        created = tmp_path / "new.ldif"
+        replaced = tmp_path / "old.ldif"
+        replaced.write_text("stale\n", encoding="utf-8")
+        replaced.chmod(0o644)
+
+        for target in (created, replaced):
+            result = run_cli(
+                "export", "--ldif", "--output", str(target),
+                "--config", str(DEMO_CONFIG), cwd=tmp_path,
+            )  # fmt: skip
+            assert result.returncode == 0
+
+        assert stat.S_IMODE(created.stat().st_mode) == 0o600
+        assert stat.S_IMODE(replaced.stat().st_mode) == 0o600
+        assert replaced.read_text(encoding="utf-8").startswith("version: 1\n")
+
+    def test_output_in_a_missing_folder_is_refused(self, tmp_path: Path) -> None:
+        """An --output path that cannot be created exits 1 naming the path."""
+        target = tmp_path / "nonexistent" / "x.ldif"
+
+        result = run_cli(
+            "export", "--ldif", "--output", str(target),
+            "--config", str(DEMO_CONFIG), cwd=tmp_path,
+        )  # fmt: skip
+
+        assert result.returncode == 1
+        assert result.stdout == ""
+        assert result.stderr == (
+            f"ldapbridge: cannot write {target}: No such file or directory\n"
+        )
 
     def test_format_must_be_named(self, tmp_path: Path) -> None:
         """export without --ldif is a usage error."""
