@@ -372,12 +372,15 @@ def _check_sections(parser: configparser.ConfigParser) -> None:
 
 
 def _server(s: _Section) -> ServerSettings:
+    ldap_port = s.integer("ldap_port", 10389, 0, 65535)
+    ldaps_port = s.integer("ldaps_port", -1, 0, 65535) if s.has("ldaps_port") else None
+    # One address and port can hold one listener; port 0 picks a free one.
+    if ldap_port and ldap_port == ldaps_port:
+        s.fail("ldaps_port", "a port other than [server] ldap_port", f"{ldap_port}")
     return ServerSettings(
         bind_address=s.text("bind_address", "127.0.0.1"),
-        ldap_port=s.integer("ldap_port", 10389, 0, 65535),
-        ldaps_port=s.integer("ldaps_port", -1, 0, 65535)
-        if s.has("ldaps_port")
-        else None,
+        ldap_port=ldap_port,
+        ldaps_port=ldaps_port,
     )
 
 

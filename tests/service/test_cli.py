@@ -216,6 +216,31 @@ class TestConfigErrors:
         assert result.stderr.count("\n") == 1
         assert not (tmp_path / "snapshot.json").exists()
 
+    @pytest.mark.parametrize("command", ["check", "serve"])
+    def test_ldap_and_ldaps_on_one_port_is_refused(
+        self, command: str, tmp_path: Path
+    ) -> None:
+        """ldap_port equal to ldaps_port is refused by check and serve alike."""
+        text = demo_config(server={"ldap_port": "10390", "ldaps_port": "10390"})
+        config = write_config(tmp_path, text)
+
+        result = run_cli(command, "--config", str(config), cwd=tmp_path)
+
+        assert result.returncode == 2
+        assert result.stderr == (
+            "ldapbridge: config error: [server] ldaps_port: expected a port other "
+            "than [server] ldap_port, found 10390\n"
+        )
+
+    def test_zero_for_both_ports_is_allowed(self, tmp_path: Path) -> None:
+        """Port 0 (any free port) for LDAP and LDAPS is no clash."""
+        text = demo_config(server={"ldap_port": "0", "ldaps_port": "0"})
+        config = write_config(tmp_path, text)
+
+        result = run_cli("check", "--config", str(config), cwd=tmp_path)
+
+        assert result.returncode == 0
+
 
 class TestExport:
     def test_ldif_is_what_ldapsearch_gets_from_the_server(
