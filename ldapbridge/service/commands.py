@@ -12,7 +12,7 @@ from typing import IO
 
 import attrs
 
-from ldapbridge.config import Settings
+from ldapbridge.config import ConfigError, Settings
 from ldapbridge.directory.model import Member, MemberRecord, Snapshot
 from ldapbridge.directory.snapshot import build_snapshot
 from ldapbridge.directory.sources import SourceError
@@ -21,6 +21,7 @@ from ldapbridge.ldap.search import Selection
 from ldapbridge.ldap.servertypes import make_profile
 from ldapbridge.ldap.tree import DirectoryTree
 from ldapbridge.service.app import check_settings, make_source, make_tree
+from ldapbridge.service.exposure import check_exposure
 
 OK, PROBLEMS = 0, 1
 
@@ -74,6 +75,7 @@ def check(settings: Settings, out: IO[str], strict: bool = False) -> int:
         return _verdict(out, problems=1, warnings=0, strict=strict)
 
     problems = _report_directory(settings, directory, out)
+    problems += _report_exposure(settings, directory.snapshot, out)
     warnings = _report_skipped(directory.snapshot, out)
     warnings += _report_services(directory, out)
     return _verdict(out, problems, warnings, strict)
@@ -96,6 +98,16 @@ def _report_directory(settings: Settings, directory: Directory, out: IO[str]) ->
         # PaperCut's "delete users that do not exist" would empty its user
         # list against an empty directory (DESIGN.md, PaperCut's behaviour).
         print("problem: the directory would have no members", file=out)
+        return 1
+    return 0
+
+
+def _report_exposure(settings: Settings, snapshot: Snapshot, out: IO[str]) -> int:
+    """The server refuses to offer the public demo passwords beyond loopback."""
+    try:
+        check_exposure(settings, snapshot)
+    except ConfigError as e:
+        print(f"problem: {e}", file=out)
         return 1
     return 0
 
