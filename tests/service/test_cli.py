@@ -216,6 +216,21 @@ class TestConfigErrors:
         assert result.stderr.count("\n") == 1
         assert not (tmp_path / "snapshot.json").exists()
 
+    def test_damaged_service_hash_is_refused(self, tmp_path: Path) -> None:
+        """A bcrypt hash cut short by a shell is a config error, not a password."""
+        text = demo_config(service__papercut={"password": "$2b$12$tooshort"})
+        config = write_config(tmp_path, text)
+
+        result = run_cli("check", "--config", str(config), cwd=tmp_path)
+
+        assert result.returncode == 2
+        assert result.stderr == (
+            "ldapbridge: config error: [service.papercut] password: expected a "
+            "whole bcrypt or argon2 hash, or a password that does not begin like "
+            "one, found a value that looks like a damaged hash (did a shell "
+            "expand its $?)\n"
+        )
+
     @pytest.mark.parametrize("command", ["check", "serve"])
     def test_ldap_and_ldaps_on_one_port_is_refused(
         self, command: str, tmp_path: Path
