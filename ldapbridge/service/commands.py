@@ -7,15 +7,18 @@ what they show is what PaperCut would get.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator
 from typing import IO
 
 import attrs
 
 from ldapbridge.config import ConfigError, Settings
+from ldapbridge.directory.fields import published
 from ldapbridge.directory.model import Member, MemberRecord, Snapshot
 from ldapbridge.directory.snapshot import build_snapshot
 from ldapbridge.directory.sources import SourceError
+from ldapbridge.hashes import is_hash
 from ldapbridge.ldap import dn, ldif
 from ldapbridge.ldap.search import Selection
 from ldapbridge.ldap.servertypes import make_profile
@@ -77,6 +80,8 @@ def check(settings: Settings, out: IO[str], strict: bool = False) -> int:
     problems = _report_directory(settings, directory, out)
     problems += _report_exposure(settings, directory.snapshot, out)
     warnings = _report_skipped(directory.snapshot, out)
+    warnings += _report_shared_cards(settings, directory.snapshot, out)
+    warnings += _report_unusable_hashes(directory.snapshot, out)
     warnings += _report_services(directory, out)
     return _verdict(out, problems, warnings, strict)
 
@@ -117,6 +122,44 @@ def _report_skipped(snapshot: Snapshot, out: IO[str]) -> int:
     for skipped in snapshot.skipped:
         print(f"  {skipped.member_id}: {skipped.reason}", file=out)
     return len(snapshot.skipped)
+
+
+def _report_shared_cards(settings: Settings, snapshot: Snapshot, out: IO[str]) -> int:
+    """Warn of card numbers published for more than one member.
+
+    PaperCut finds a user by card number, so a card shared by two members
+    logs in as whichever PaperCut meets first.  The numbers stay unprinted.
+    """
+    holders: dict[str, set[str]] = defaultdict(set)
+    for member in snapshot.members:
+        values = published(member, settings.directory)
+        for card in {values.card, values.second_card} - {""}:
+            holders[card].add(member.member_id)
+
+    shared = sorted(sorted(ids) for ids in holders.values() if len(ids) > 1)
+    for ids in shared:
+        print(
+            f"warning: members {', '.join(ids[:-1])} and {ids[-1]} have the same "
+            "card number (PaperCut needs each card to be unique)",
+            file=out,
+        )
+    return len(shared)
+
+
+def _report_unusable_hashes(snapshot: Snapshot, out: IO[str]) -> int:
+    """Warn of password hashes that are not bcrypt or argon2 (never printed)."""
+    unusable = [
+        m.member_id
+        for m in snapshot.members
+        if m.password_hash and not is_hash(m.password_hash)
+    ]
+    for member_id in unusable:
+        print(
+            f"warning: member {member_id}: the password hash is neither a bcrypt "
+            "nor an argon2 hash, so no password will work",
+            file=out,
+        )
+    return len(unusable)
 
 
 def _report_services(directory: Directory, out: IO[str]) -> int:
