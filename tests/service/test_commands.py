@@ -79,3 +79,23 @@ class TestCheckMemberData:
         )
         assert "hunter2" not in "\n".join(lines)
         assert lines[-1] == "check passed: 0 problem(s), 1 warning(s)"
+
+
+class TestCheckSource:
+    def test_latin1_export_names_the_encoding_setting(self, tmp_path: Path) -> None:
+        """A Latin-1 export read as UTF-8 is a problem naming [source] encoding."""
+        export = tmp_path / "members.csv"
+        export.write_text(
+            HEADER + "\nM-1,José Ñ,jose@example.com,,,Active,\n", encoding="latin-1"
+        )
+        config = tmp_path / "bridge.conf"
+        config.write_text(demo_config(export), encoding="utf-8")
+
+        result = run_cli("check", "--config", str(config), cwd=tmp_path)
+
+        assert result.returncode == 1
+        assert result.stdout.splitlines()[1] == (
+            f"problem: source file: member file {export} is not utf-8-sig text: "
+            "byte 0xe9 on line 2 cannot be decoded; set [source] encoding to the "
+            "file's encoding (such as cp1252 or latin-1)"
+        )
