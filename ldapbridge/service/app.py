@@ -208,13 +208,20 @@ def server_endpoint(reactor: Any, address: str, port: int) -> Any:
 
 
 class ListenerService(service.Service):
-    """Listen on an endpoint; a failure to listen stops the whole process."""
+    """Listen on an endpoint; a failure to listen stops the whole process.
 
-    def __init__(self, reactor: Any, endpoint: Any, factory: Any, label: str):
+    ``settings`` names the config keys that chose the address and port, so
+    that the failure says what to change.
+    """
+
+    def __init__(
+        self, reactor: Any, endpoint: Any, factory: Any, label: str, settings: str
+    ):
         self.reactor = reactor
         self.endpoint = endpoint
         self.factory = factory
         self.label = label
+        self.settings = settings
         self.port: Any = None
         self.failed = False
 
@@ -236,9 +243,10 @@ class ListenerService(service.Service):
     def _cannot_listen(self, failure: Any) -> None:
         self.failed = True
         log.critical(
-            "cannot listen for {label}: {error}",
+            "cannot listen for {label}: {error} (set by {settings})",
             label=self.label,
             error=failure.getErrorMessage(),
+            settings=self.settings,
         )
         # Listening fails inside startService, which `ldapbridge serve` calls
         # before the reactor runs: stopping it then would raise and leave the
@@ -295,7 +303,9 @@ def make_service(
     endpoint = server_endpoint(
         reactor, settings.server.bind_address, settings.server.ldap_port
     )
-    ListenerService(reactor, endpoint, factory, "LDAP").setServiceParent(top)
+    ListenerService(
+        reactor, endpoint, factory, "LDAP", "[server] bind_address and ldap_port"
+    ).setServiceParent(top)
     add_ldaps_listener(top, settings, reactor, factory, server_tls)
     _add_metrics_listener(top, bridge, reactor)
     refreshing = _add_refresh(top, bridge, feed, reactor, refresh_now)
@@ -314,7 +324,9 @@ def _add_metrics_listener(top: BridgeService, bridge: Bridge, reactor: Any) -> N
         return
     site = make_site(bridge.metrics, lambda: bridge.settings.metrics.max_snapshot_age_s)
     endpoint = server_endpoint(reactor, settings.bind_address, settings.port)
-    ListenerService(reactor, endpoint, site, "metrics").setServiceParent(top)
+    ListenerService(
+        reactor, endpoint, site, "metrics", "[metrics] bind_address and port"
+    ).setServiceParent(top)
 
 
 def _add_refresh(
@@ -364,4 +376,6 @@ def add_ldaps_listener(
     )
     wrapped = TLSMemoryBIOFactory(server_tls.options, False, factory)
     wrapped.noisy = False
-    ListenerService(reactor, endpoint, wrapped, "LDAPS").setServiceParent(top)
+    ListenerService(
+        reactor, endpoint, wrapped, "LDAPS", "[server] bind_address and ldaps_port"
+    ).setServiceParent(top)
