@@ -17,7 +17,7 @@ from typing import TypeVar
 
 import attrs
 
-from ldapbridge import httpconfig, presets
+from ldapbridge import hashes, httpconfig, presets
 from ldapbridge.httpconfig import HttpSourceSettings
 
 T = TypeVar("T")
@@ -218,6 +218,13 @@ class _Section:
             return self._read_secret_env(key + "_env")
         return None
 
+    def secret_key(self, key: str) -> str:
+        """Which of ``key``, ``key_file`` and ``key_env`` gave the secret."""
+        for variant in (key, key + "_file", key + "_env"):
+            if variant in self._values:
+                return variant
+        return key
+
     def _read_secret_file(self, key: str) -> str:
         path = Path(self._values[key].strip())
         try:
@@ -372,12 +379,15 @@ def _check_sections(parser: configparser.ConfigParser) -> None:
 
 
 def _server(s: _Section) -> ServerSettings:
+    ldap_port = s.integer("ldap_port", 10389, 0, 65535)
+    ldaps_port = s.integer("ldaps_port", -1, 0, 65535) if s.has("ldaps_port") else None
+    # One address and port can hold one listener; port 0 picks a free one.
+    if ldap_port and ldap_port == ldaps_port:
+        s.fail("ldaps_port", "a port other than [server] ldap_port", f"{ldap_port}")
     return ServerSettings(
         bind_address=s.text("bind_address", "127.0.0.1"),
-        ldap_port=s.integer("ldap_port", 10389, 0, 65535),
-        ldaps_port=s.integer("ldaps_port", -1, 0, 65535)
-        if s.has("ldaps_port")
-        else None,
+        ldap_port=ldap_port,
+        ldaps_port=ldaps_port,
     )
 
 
@@ -545,9 +555,23 @@ def _services(parser: configparser.ConfigParser) -> tuple[ServiceAccount, ...]:
         password = section.secret("password")
         if not password:
             section.fail("password", "a non-empty password", "nothing")
+        _check_not_damaged(section, password or "")
         section.check_unknown()
         accounts.append(ServiceAccount(name=account_name, password=password or ""))
     return tuple(accounts)
+
+
+def _check_not_damaged(section: _Section, password: str) -> None:
+    """Refuse a hash cut short, as by a shell expanding its "$" signs.
+
+    Used as plain text it would only ever accept its own mangled characters.
+    """
+    if hashes.is_damaged_hash(password):
+        section.fail(
+            section.secret_key("password"),
+            "a whole bcrypt or argon2 hash, or a password that does not begin like one",
+            "a value that looks like a damaged hash (did a shell expand its $?)",
+        )
 
 
 def _logging(s: _Section) -> LoggingSettings:

@@ -301,6 +301,55 @@ class TestErrors:
             "variable, found 'LDAPBRIDGE_TEST_UNSET'"
         )
 
+    @pytest.mark.parametrize(
+        "damaged",
+        [
+            "$2b$12$tooshort",
+            "$2y$10$x9uKKTOUnrIHoTVlUj/XA.XPdiNCfbrIDVZpCPmT8IdqzhhTqTqU",
+            "$2a$",
+            "$argon2id$v=19$m=65536,t=3,p=4",
+            "$argon2i$",
+        ],
+    )
+    def test_damaged_hash_is_refused_without_quoting_it(self, tmp_path, damaged):
+        """A value that begins like a hash but is not a whole one is an error."""
+        text = MINIMAL.replace("password = hunter2-secret", f"password = {damaged}")
+        message = error_of(tmp_path, text)
+        assert message == (
+            "[service.papercut] password: expected a whole bcrypt or argon2 hash, "
+            "or a password that does not begin like one, found a value that "
+            "looks like a damaged hash (did a shell expand its $?)"
+        )
+        assert damaged not in message
+
+    def test_damaged_hash_from_the_environment_names_password_env(
+        self, tmp_path, monkeypatch
+    ):
+        """The error names password_env when the damaged hash came from there."""
+        monkeypatch.setenv("LDAPBRIDGE_TEST_PW", "$2b$12$")
+        text = MINIMAL.replace(
+            "password = hunter2-secret", "password_env = LDAPBRIDGE_TEST_PW"
+        )
+        assert error_of(tmp_path, text).startswith(
+            "[service.papercut] password_env: expected a whole bcrypt or argon2 hash"
+        )
+
+    @pytest.mark.parametrize(
+        "password",
+        [
+            "$2cool-but-plain",
+            "$2b-not-a-hash-prefix",
+            "$argon-plain",
+            "$2b$10$x9uKKTOUnrIHoTVlUj/XA.XPdiNCfbrIDVZpCPmT8IdqzhhTqTqUy",
+            "$argon2id$v=19$m=65536,t=3,p=4$fQm4rC2+cuRxgCsZnKdrIQ"
+            "$prJF4VqO9cjeupeKgxRcqLtnmm+l/+bwIsFWDry0uNI",
+        ],
+    )
+    def test_whole_hashes_and_other_dollar_passwords_are_kept(self, tmp_path, password):
+        """Whole hashes and passwords not starting like a hash load as given."""
+        text = MINIMAL.replace("password = hunter2-secret", f"password = {password}")
+        assert load(tmp_path, text).services[0].password == password
+
     def test_unknown_service_key_does_not_reveal_the_password(self, tmp_path):
         """An error in a service section never quotes its secret."""
         message = error_of(tmp_path, MINIMAL + "passwd = hunter2-typo\n")

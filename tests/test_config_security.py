@@ -123,6 +123,11 @@ class TestErrors:
                 "[server] ldaps_port: expected an integer from 0 to 65535, "
                 "found '70000'",
             ),
+            (
+                {"server": {"ldap_port": "1389", "ldaps_port": "1389"}},
+                "[server] ldaps_port: expected a port other than [server] "
+                "ldap_port, found 1389",
+            ),
             ({"limits": {"max_sockets": "5"}}, "[limits]: unknown key(s) max_sockets"),
         ],
     )

@@ -41,10 +41,36 @@ class CsvFileSource:
             raise SourceError(
                 f"cannot read member file {self.path}: {e.strerror}"
             ) from None
-        except (UnicodeDecodeError, csv.Error) as e:
+        except UnicodeDecodeError as e:
+            raise SourceError(self._decode_problem(e)) from None
+        except csv.Error as e:
             raise SourceError(
                 f"member file {self.path} is not valid CSV: {e}"
             ) from None
+
+    def _decode_problem(self, error: UnicodeDecodeError) -> str:
+        """Name the setting to change and the line of the first bad byte.
+
+        The error's position counts from the start of the block the file was
+        being decoded in, not of the file, so the file is decoded again whole
+        to find the line.
+        """
+        encoding = self.settings.encoding
+        bad = error.object[error.start : error.start + 1].hex()
+        where = ""
+        try:
+            self.path.read_bytes().decode(encoding)
+        except UnicodeDecodeError as whole:
+            line = whole.object.count(b"\n", 0, whole.start) + 1
+            where = f" on line {line}"
+            bad = whole.object[whole.start : whole.start + 1].hex()
+        except OSError:
+            pass
+        return (
+            f"member file {self.path} is not {encoding} text: byte 0x{bad}{where} "
+            f"cannot be decoded; set [source] encoding to the file's encoding "
+            f"(such as cp1252 or latin-1)"
+        )
 
     def _check_header(self, header: Iterable[str]) -> None:
         present = set(header)

@@ -8,13 +8,13 @@ platform.  Checks are blocking: callers run them off the reactor thread.
 from __future__ import annotations
 
 import hmac
-import re
 from typing import Protocol
 
 import argon2
 import bcrypt
 
 from ldapbridge.directory.model import Member
+from ldapbridge.hashes import ARGON2_PREFIX, BCRYPT_PREFIXES, is_hash
 
 
 class PasswordCheckUnavailable(Exception):
@@ -38,9 +38,9 @@ def verify_hash(password: str, hashed: str) -> bool:
     """
     if not password or not hashed:
         return False
-    if hashed.startswith(("$2a$", "$2b$", "$2y$")):
+    if hashed.startswith(BCRYPT_PREFIXES):
         return _verify_bcrypt(password, hashed)
-    if hashed.startswith("$argon2"):
+    if hashed.startswith(ARGON2_PREFIX):
         return _verify_argon2(password, hashed)
     return False
 
@@ -59,25 +59,26 @@ def _verify_argon2(password: str, hashed: str) -> bool:
         return False
 
 
+# bcrypt reads at most 72 bytes of a password, and bcrypt 5 refuses longer
+# ones rather than cut them; argon2id has no such limit.
+BCRYPT_MAX_BYTES = 72
+
+
 def hash_password(password: str) -> str:
-    """Return a bcrypt hash of ``password`` to store in config or an export."""
-    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt()).decode("ascii")
-
-
-# Whole bcrypt and argon2 hashes; anything else configured is plain text, even
-# a password that happens to start with "$2".
-_HASH = re.compile(
-    r"\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}|\$argon2(id|i|d)\$[-$,=./+A-Za-z0-9]+"
-)
-
-
-def is_hash(secret: str) -> bool:
-    """True if ``secret`` is a bcrypt or argon2 hash rather than a password."""
-    return _HASH.fullmatch(secret) is not None
+    """Return a hash of ``password`` to store in config or an export: bcrypt,
+    or argon2id for a password longer than bcrypt's 72 bytes."""
+    encoded = password.encode("utf-8")
+    if len(encoded) > BCRYPT_MAX_BYTES:
+        return _argon2.hash(password)
+    return bcrypt.hashpw(encoded, bcrypt.gensalt()).decode("ascii")
 
 
 def verify_secret(password: str, expected: str) -> bool:
-    """Check a password against a configured secret: a hash or plain text."""
+    """Check a password against a configured secret: a hash or plain text.
+
+    Anything but a whole hash is plain text, even a password that happens to
+    start with "$2"; config.py refuses what looks like a damaged hash.
+    """
     if not password:
         return False
     if is_hash(expected):

@@ -63,12 +63,22 @@ def _choose_records(
 
     Of two records claiming one username, an active one wins over a cancelled
     one (a member who left and rejoined must still log in), then the lower
-    member id, so that the same record wins on every refresh.
+    member id, so that the same record wins on every refresh.  Of two records
+    with one member id, likewise an active one wins, then the one the source
+    gave first (the sort is stable); the other is skipped.
     """
     owners: dict[str, MemberRecord] = {}
+    member_ids: set[str] = set()
     for record in sorted(records, key=lambda r: (not r.active, r.member_id)):
         if not record.active and not settings.include_cancelled:
             continue
+
+        if record.member_id in member_ids:
+            reason = f"member id {record.member_id} appears twice"
+            skipped.append(SkippedRecord(record.member_id, reason))
+            continue
+        if record.member_id:
+            member_ids.add(record.member_id)
 
         username, problem = _username(record, settings.username_from)
         if problem:

@@ -103,6 +103,13 @@ def check_base_dn(settings: Settings) -> None:
         ) from None
 
 
+def check_settings(settings: Settings) -> None:
+    """Raise ConfigError for what only the LDAP layer can judge: the base DN,
+    and attribute names that clash with the profile's own."""
+    check_base_dn(settings)
+    make_profile(settings.directory)
+
+
 def make_tree(settings: Settings, snapshot: Snapshot) -> DirectoryTree:
     profile = make_profile(settings.directory)
     return build_tree(snapshot, profile, settings.services)
@@ -139,7 +146,7 @@ class FeedLoader:
     def load(self, settings: Settings) -> tuple[Snapshot, DirectoryTree]:
         """Blocking: refresh from the new config's source; raise SourceError
         or ConfigError to refuse the reload."""
-        check_base_dn(settings)
+        check_settings(settings)
         feed = make_feed(settings, self.pause, self.observer)
         feed.refresher.load_stored()
         result = feed.refresher.refresh()
@@ -201,13 +208,20 @@ def server_endpoint(reactor: Any, address: str, port: int) -> Any:
 
 
 class ListenerService(service.Service):
-    """Listen on an endpoint; a failure to listen stops the whole process."""
+    """Listen on an endpoint; a failure to listen stops the whole process.
 
-    def __init__(self, reactor: Any, endpoint: Any, factory: Any, label: str):
+    ``settings`` names the config keys that chose the address and port, so
+    that the failure says what to change.
+    """
+
+    def __init__(
+        self, reactor: Any, endpoint: Any, factory: Any, label: str, settings: str
+    ):
         self.reactor = reactor
         self.endpoint = endpoint
         self.factory = factory
         self.label = label
+        self.settings = settings
         self.port: Any = None
         self.failed = False
 
@@ -229,9 +243,10 @@ class ListenerService(service.Service):
     def _cannot_listen(self, failure: Any) -> None:
         self.failed = True
         log.critical(
-            "cannot listen for {label}: {error}",
+            "cannot listen for {label}: {error} (set by {settings})",
             label=self.label,
             error=failure.getErrorMessage(),
+            settings=self.settings,
         )
         # Listening fails inside startService, which `ldapbridge serve` calls
         # before the reactor runs: stopping it then would raise and leave the
@@ -259,11 +274,12 @@ def make_service(
 ) -> BridgeService:
     """Build the whole bridge: load the directory, then the listeners.
 
-    Raises ConfigError for a base_dn that is not a DN, TLS files that cannot
-    be used or demo passwords that would be exposed; SourceError when the
-    first snapshot cannot be loaded.
+    Raises ConfigError for a base_dn that is not a DN, attribute names the
+    profile already uses, TLS files that cannot be used or demo passwords
+    that would be exposed; SourceError when the first snapshot cannot be
+    loaded.
     """
-    check_base_dn(settings)
+    check_settings(settings)
     metrics = Metrics()
     pause = Pause()
     feed = make_feed(settings, pause, metrics)
@@ -287,7 +303,9 @@ def make_service(
     endpoint = server_endpoint(
         reactor, settings.server.bind_address, settings.server.ldap_port
     )
-    ListenerService(reactor, endpoint, factory, "LDAP").setServiceParent(top)
+    ListenerService(
+        reactor, endpoint, factory, "LDAP", "[server] bind_address and ldap_port"
+    ).setServiceParent(top)
     current_tls = tls.CurrentTls(server_tls) if server_tls is not None else None
     add_ldaps_listener(top, settings, reactor, factory, current_tls)
     _add_metrics_listener(top, bridge, reactor)
@@ -328,7 +346,9 @@ def _add_metrics_listener(top: BridgeService, bridge: Bridge, reactor: Any) -> N
         return
     site = make_site(bridge.metrics, lambda: bridge.settings.metrics.max_snapshot_age_s)
     endpoint = server_endpoint(reactor, settings.bind_address, settings.port)
-    ListenerService(reactor, endpoint, site, "metrics").setServiceParent(top)
+    ListenerService(
+        reactor, endpoint, site, "metrics", "[metrics] bind_address and port"
+    ).setServiceParent(top)
 
 
 def _add_refresh(
@@ -378,4 +398,6 @@ def add_ldaps_listener(
     )
     wrapped = TLSMemoryBIOFactory(current_tls, False, factory)
     wrapped.noisy = False
-    ListenerService(reactor, endpoint, wrapped, "LDAPS").setServiceParent(top)
+    ListenerService(
+        reactor, endpoint, wrapped, "LDAPS", "[server] bind_address and ldaps_port"
+    ).setServiceParent(top)

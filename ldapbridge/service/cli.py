@@ -12,7 +12,7 @@ import getpass
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, BinaryIO
 
 from ldapbridge import __version__, config
 from ldapbridge.directory.sources import SourceError
@@ -42,6 +42,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return USAGE_ERROR
     try:
         return int(args.run(settings, args))
+    except config.ConfigError as e:
+        # Some settings are judged only once the LDAP profile is built.
+        print(f"ldapbridge: config error: {e}", file=sys.stderr)
+        return USAGE_ERROR
     except SourceError as e:
         print(f"ldapbridge: cannot read members: {e}", file=sys.stderr)
         return 1
@@ -84,7 +88,9 @@ def _parser() -> argparse.ArgumentParser:
         "hash-password",
         help="print a bcrypt hash of a password, to paste into the config",
         description="Read a password (prompted without echo, or one line on "
-        "standard input) and print its bcrypt hash.",
+        "standard input) and print its bcrypt hash. A password longer than "
+        "bcrypt's limit of 72 bytes (UTF-8) gets an argon2id hash instead, "
+        "which the server checks just as well.",
     )
     hashing.set_defaults(run=hash_password_command)
     _sync_parser(commands)
@@ -199,9 +205,28 @@ def export_command(settings: config.Settings, args: argparse.Namespace) -> int:
         sys.stdout.buffer.writelines(chunks)
         sys.stdout.buffer.flush()
         return 0
-    with open(args.output, "wb") as f:
-        f.writelines(chunks)
+    try:
+        with open_private(args.output) as f:
+            f.writelines(chunks)
+    except OSError as e:
+        print(f"ldapbridge: cannot write {args.output}: {e.strerror}", file=sys.stderr)
+        return 1
     return 0
+
+
+def open_private(path: str) -> BinaryIO:
+    """Open ``path`` for writing, readable by its owner only; raise OSError.
+
+    The export holds every member's PIN, so it gets the snapshot file's mode
+    (0600); a file that already exists is narrowed to it as well.
+    """
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+    except OSError:
+        os.close(fd)
+        raise
+    return os.fdopen(fd, "wb")
 
 
 def lookup_command(settings: config.Settings, args: argparse.Namespace) -> int:
@@ -219,7 +244,8 @@ def lookup_command(settings: config.Settings, args: argparse.Namespace) -> int:
 
 
 def hash_password_command() -> int:
-    """Read a password without echoing it; print its bcrypt hash."""
+    """Read a password without echoing it; print its bcrypt (or, past 72
+    bytes, argon2id) hash."""
     from ldapbridge.directory.passwords import hash_password
 
     try:

@@ -7,20 +7,24 @@ what they show is what PaperCut would get.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator
 from typing import IO
 
 import attrs
 
-from ldapbridge.config import Settings
+from ldapbridge.config import ConfigError, Settings
+from ldapbridge.directory.fields import published
 from ldapbridge.directory.model import Member, MemberRecord, Snapshot
 from ldapbridge.directory.snapshot import build_snapshot
 from ldapbridge.directory.sources import SourceError
+from ldapbridge.hashes import is_hash
 from ldapbridge.ldap import dn, ldif
 from ldapbridge.ldap.search import Selection
 from ldapbridge.ldap.servertypes import make_profile
 from ldapbridge.ldap.tree import DirectoryTree
-from ldapbridge.service.app import make_source, make_tree
+from ldapbridge.service.app import check_settings, make_source, make_tree
+from ldapbridge.service.exposure import check_exposure
 
 OK, PROBLEMS = 0, 1
 
@@ -47,7 +51,9 @@ class Directory:
 
 
 def read_directory(settings: Settings) -> Directory:
-    """Blocking: read the source and build the tree; raises SourceError."""
+    """Blocking: read the source and build the tree; raises SourceError, or
+    ConfigError for settings the server would refuse."""
+    check_settings(settings)
     records = tuple(make_source(settings).fetch())
     snapshot = build_snapshot(records, settings.directory)
     return Directory(records, snapshot, make_tree(settings, snapshot))
@@ -60,8 +66,10 @@ def check(settings: Settings, out: IO[str], strict: bool = False) -> int:
     """Report on the config and the source; 1 if anything would go wrong.
 
     Skipped records and a missing service account are warnings: the server
-    runs with them, but ``strict`` counts them as problems too.
+    runs with them, but ``strict`` counts them as problems too.  Settings the
+    server would refuse raise ConfigError before anything is printed.
     """
+    check_settings(settings)
     print(f"config {settings.path}: valid", file=out)
     try:
         directory = read_directory(settings)
@@ -70,7 +78,10 @@ def check(settings: Settings, out: IO[str], strict: bool = False) -> int:
         return _verdict(out, problems=1, warnings=0, strict=strict)
 
     problems = _report_directory(settings, directory, out)
+    problems += _report_exposure(settings, directory.snapshot, out)
     warnings = _report_skipped(directory.snapshot, out)
+    warnings += _report_shared_cards(settings, directory.snapshot, out)
+    warnings += _report_unusable_hashes(directory.snapshot, out)
     warnings += _report_services(directory, out)
     return _verdict(out, problems, warnings, strict)
 
@@ -96,11 +107,59 @@ def _report_directory(settings: Settings, directory: Directory, out: IO[str]) ->
     return 0
 
 
+def _report_exposure(settings: Settings, snapshot: Snapshot, out: IO[str]) -> int:
+    """The server refuses to offer the public demo passwords beyond loopback."""
+    try:
+        check_exposure(settings, snapshot)
+    except ConfigError as e:
+        print(f"problem: {e}", file=out)
+        return 1
+    return 0
+
+
 def _report_skipped(snapshot: Snapshot, out: IO[str]) -> int:
     print(f"skipped records: {len(snapshot.skipped)}", file=out)
     for skipped in snapshot.skipped:
         print(f"  {skipped.member_id}: {skipped.reason}", file=out)
     return len(snapshot.skipped)
+
+
+def _report_shared_cards(settings: Settings, snapshot: Snapshot, out: IO[str]) -> int:
+    """Warn of card numbers published for more than one member.
+
+    PaperCut finds a user by card number, so a card shared by two members
+    logs in as whichever PaperCut meets first.  The numbers stay unprinted.
+    """
+    holders: dict[str, set[str]] = defaultdict(set)
+    for member in snapshot.members:
+        values = published(member, settings.directory)
+        for card in {values.card, values.second_card} - {""}:
+            holders[card].add(member.member_id)
+
+    shared = sorted(sorted(ids) for ids in holders.values() if len(ids) > 1)
+    for ids in shared:
+        print(
+            f"warning: members {', '.join(ids[:-1])} and {ids[-1]} have the same "
+            "card number (PaperCut needs each card to be unique)",
+            file=out,
+        )
+    return len(shared)
+
+
+def _report_unusable_hashes(snapshot: Snapshot, out: IO[str]) -> int:
+    """Warn of password hashes that are not bcrypt or argon2 (never printed)."""
+    unusable = [
+        m.member_id
+        for m in snapshot.members
+        if m.password_hash and not is_hash(m.password_hash)
+    ]
+    for member_id in unusable:
+        print(
+            f"warning: member {member_id}: the password hash is neither a bcrypt "
+            "nor an argon2 hash, so no password will work",
+            file=out,
+        )
+    return len(unusable)
 
 
 def _report_services(directory: Directory, out: IO[str]) -> int:

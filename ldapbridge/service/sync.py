@@ -11,12 +11,16 @@ from typing import TextIO
 
 from ldapbridge.config import Settings
 from ldapbridge.directory.refresh import RefreshResult, describe, describe_skipped
-from ldapbridge.service.app import make_refresher, make_source
+from ldapbridge.service.app import check_settings, make_refresher, make_source
 from ldapbridge.service.logs import start_logging
 
 
 def run_sync(settings: Settings, accept_shrink: bool, out: TextIO, log: TextIO) -> int:
-    """Refresh once and report on ``out``; 0 when the directory was kept, else 1."""
+    """Refresh once and report on ``out``; 0 when the directory was kept, else 1.
+
+    Raises ConfigError for settings the server would refuse, before reading.
+    """
+    check_settings(settings)
     start_logging(settings.logging, log)
     source = make_source(settings)
     refresher = make_refresher(settings, source)

@@ -127,7 +127,19 @@ class TestFailures:
         )
 
     def test_wrong_encoding(self, tmp_path):
-        """Bytes that are not UTF-8 are a SourceError, not a crash."""
+        """Bytes that are not UTF-8 are a SourceError naming [source] encoding."""
         path = write(tmp_path, HEADER + "1,Zoë,z@x.org,,,\n", encoding="latin-1")
-        with pytest.raises(SourceError, match="is not valid CSV"):
+        with pytest.raises(SourceError) as failed:
             source(path).fetch()
+        assert str(failed.value) == (
+            f"member file {path} is not utf-8-sig text: byte 0xeb on line 2 "
+            "cannot be decoded; set [source] encoding to the file's encoding "
+            "(such as cp1252 or latin-1)"
+        )
+
+    def test_wrong_encoding_far_into_the_file_gives_its_line(self, tmp_path):
+        """A bad byte past the first block read is still placed on its line."""
+        rows = "".join(f"{n},Member {n},m{n}@x.org,,,\n" for n in range(1, 1000))
+        path = write(tmp_path, HEADER + rows + "1000,Zoë,z@x.org,,,\n", "latin-1")
+        with pytest.raises(SourceError, match="byte 0xeb on line 1001 cannot"):
+            source(path, encoding="utf-8").fetch()

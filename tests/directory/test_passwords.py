@@ -58,6 +58,13 @@ class TestVerifySecret:
         assert verify_secret("s3cret", hashed) is True
         assert verify_secret("s3cre", hashed) is False
 
+    def test_long_secret_is_hashed_with_argon2id(self):
+        """A password past bcrypt's 72 bytes gets an argon2id hash that verifies."""
+        hashed = hash_password("é" * 37)
+        assert hashed.startswith("$argon2id$")
+        assert verify_secret("é" * 37, hashed) is True
+        assert verify_secret("é" * 36, hashed) is False
+
     def test_empty_password_never_matches(self):
         """Even an empty configured secret does not accept an empty password."""
         assert verify_secret("", "") is False

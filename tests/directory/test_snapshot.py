@@ -155,6 +155,50 @@ class TestDuplicateUsernames:
         )
 
 
+class TestDuplicateMemberIds:
+    def test_later_record_with_a_member_id_is_skipped(self):
+        """Two records with member id M-4: the first published, the second not."""
+        records = [
+            record("M-4", "first@example.com"),
+            record("M-5", "other@example.com"),
+            record("M-4", "second@example.com"),
+        ]
+        snapshot = build_snapshot(records, SETTINGS)
+
+        assert [(m.member_id, m.username) for m in snapshot.members] == [
+            ("M-4", "first@example.com"),
+            ("M-5", "other@example.com"),
+        ]
+        assert snapshot.skipped == (
+            SkippedRecord("M-4", "member id M-4 appears twice"),
+        )
+
+    def test_active_record_beats_an_earlier_cancelled_one(self):
+        """With include_cancelled, the active record of a member id is kept."""
+        records = [
+            record("M-4", "gone@example.com", active=False),
+            record("M-4", "back@example.com"),
+        ]
+        settings = attrs.evolve(SETTINGS, include_cancelled=True)
+        snapshot = build_snapshot(records, settings)
+
+        assert [(m.username, m.active) for m in snapshot.members] == [
+            ("back@example.com", True)
+        ]
+        assert snapshot.skipped == (
+            SkippedRecord("M-4", "member id M-4 appears twice"),
+        )
+
+    def test_records_without_a_member_id_are_not_duplicates(self):
+        """Records lacking a member id are each skipped for that reason alone."""
+        snapshot = build_snapshot([record(""), record("")], SETTINGS)
+
+        assert snapshot.skipped == (
+            SkippedRecord("(no id)", "no member id"),
+            SkippedRecord("(no id)", "no member id"),
+        )
+
+
 class TestCancelled:
     def test_cancelled_members_are_left_out_by_default(self):
         """Inactive records are not published unless configured."""

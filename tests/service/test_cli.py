@@ -6,13 +6,16 @@ import base64
 import os
 import pty
 import select
+import stat
 import sys
 import time
 from pathlib import Path
 
+import argon2
 import bcrypt
 import pytest
 
+from ldapbridge.directory.passwords import verify_secret
 from tests.service.helpers import run_cli
 from tests.support import (
     DEMO_CSV,
@@ -189,6 +192,71 @@ class TestCheck:
         )
 
 
+class TestConfigErrors:
+    @pytest.mark.parametrize(
+        "command", [["check"], ["export", "--ldif"], ["lookup", "M-2001"], ["sync"]]
+    )
+    def test_attribute_clash_is_a_config_error(
+        self, command: list[str], tmp_path: Path
+    ) -> None:
+        """An attribute name the profile already uses exits 2 as serve does."""
+        text = demo_config(
+            directory={"card_attribute": "mail"},
+            snapshot={"path": str(tmp_path / "snapshot.json")},
+        )
+        config = write_config(tmp_path, text)
+
+        result = run_cli(*command, "--config", str(config), cwd=tmp_path)
+
+        assert result.returncode == 2
+        assert result.stdout == ""
+        assert result.stderr.startswith(
+            "ldapbridge: config error: [directory] card_attribute: "
+        )
+        assert result.stderr.count("\n") == 1
+        assert not (tmp_path / "snapshot.json").exists()
+
+    def test_damaged_service_hash_is_refused(self, tmp_path: Path) -> None:
+        """A bcrypt hash cut short by a shell is a config error, not a password."""
+        text = demo_config(service__papercut={"password": "$2b$12$tooshort"})
+        config = write_config(tmp_path, text)
+
+        result = run_cli("check", "--config", str(config), cwd=tmp_path)
+
+        assert result.returncode == 2
+        assert result.stderr == (
+            "ldapbridge: config error: [service.papercut] password: expected a "
+            "whole bcrypt or argon2 hash, or a password that does not begin like "
+            "one, found a value that looks like a damaged hash (did a shell "
+            "expand its $?)\n"
+        )
+
+    @pytest.mark.parametrize("command", ["check", "serve"])
+    def test_ldap_and_ldaps_on_one_port_is_refused(
+        self, command: str, tmp_path: Path
+    ) -> None:
+        """ldap_port equal to ldaps_port is refused by check and serve alike."""
+        text = demo_config(server={"ldap_port": "10390", "ldaps_port": "10390"})
+        config = write_config(tmp_path, text)
+
+        result = run_cli(command, "--config", str(config), cwd=tmp_path)
+
+        assert result.returncode == 2
+        assert result.stderr == (
+            "ldapbridge: config error: [server] ldaps_port: expected a port other "
+            "than [server] ldap_port, found 10390\n"
+        )
+
+    def test_zero_for_both_ports_is_allowed(self, tmp_path: Path) -> None:
+        """Port 0 (any free port) for LDAP and LDAPS is no clash."""
+        text = demo_config(server={"ldap_port": "0", "ldaps_port": "0"})
+        config = write_config(tmp_path, text)
+
+        result = run_cli("check", "--config", str(config), cwd=tmp_path)
+
+        assert result.returncode == 0
+
+
 class TestExport:
     def test_ldif_is_what_ldapsearch_gets_from_the_server(
         self, demo_server: RunningServer, tmp_path: Path
@@ -250,6 +318,39 @@ class TestExport:
         assert to_file.returncode == 0
         assert to_file.stdout == ""
         assert target.read_text(encoding="utf-8") == to_stdout.stdout
+
+    def test_output_file_is_readable_by_its_owner_only(self, tmp_path: Path) -> None:
+        """The export holds PINs: a new file and a replaced one get mode 0600."""
+        created = tmp_path / "new.ldif"
+        replaced = tmp_path / "old.ldif"
+        replaced.write_text("stale\n", encoding="utf-8")
+        replaced.chmod(0o644)
+
+        for target in (created, replaced):
+            result = run_cli(
+                "export", "--ldif", "--output", str(target),
+                "--config", str(DEMO_CONFIG), cwd=tmp_path,
+            )  # fmt: skip
+            assert result.returncode == 0
+
+        assert stat.S_IMODE(created.stat().st_mode) == 0o600
+        assert stat.S_IMODE(replaced.stat().st_mode) == 0o600
+        assert replaced.read_text(encoding="utf-8").startswith("version: 1\n")
+
+    def test_output_in_a_missing_folder_is_refused(self, tmp_path: Path) -> None:
+        """An --output path that cannot be created exits 1 naming the path."""
+        target = tmp_path / "nonexistent" / "x.ldif"
+
+        result = run_cli(
+            "export", "--ldif", "--output", str(target),
+            "--config", str(DEMO_CONFIG), cwd=tmp_path,
+        )  # fmt: skip
+
+        assert result.returncode == 1
+        assert result.stdout == ""
+        assert result.stderr == (
+            f"ldapbridge: cannot write {target}: No such file or directory\n"
+        )
 
     def test_format_must_be_named(self, tmp_path: Path) -> None:
         """export without --ldif is a usage error."""
@@ -362,6 +463,28 @@ class TestHashPassword:
         assert hashed.startswith("$2b$")
         assert bcrypt.checkpw(b"correct horse", hashed.encode("ascii"))
         assert "correct horse" not in result.stdout + result.stderr
+
+    def test_password_past_72_bytes_gets_an_argon2id_hash(self, tmp_path: Path) -> None:
+        """A 100-byte password, too long for bcrypt, is hashed with argon2id."""
+        password = "a" * 100
+
+        result = run_cli("hash-password", cwd=tmp_path, stdin=password + "\n")
+
+        hashed = result.stdout.strip()
+        assert result.returncode == 0
+        assert result.stderr == ""
+        assert hashed.startswith("$argon2id$")
+        assert argon2.PasswordHasher().verify(hashed, password) is True
+        assert verify_secret(password, hashed) is True
+        assert verify_secret("a" * 99, hashed) is False
+
+    def test_help_names_the_72_byte_limit(self, tmp_path: Path) -> None:
+        """hash-password --help says what happens past bcrypt's 72 bytes."""
+        result = run_cli("hash-password", "--help", cwd=tmp_path)
+
+        assert "limit of 72 bytes (UTF-8) gets an argon2id hash" in " ".join(
+            result.stdout.split()
+        )
 
     def test_empty_password_is_refused(self, tmp_path: Path) -> None:
         """An empty line gives no hash and exit status 1."""

@@ -115,6 +115,33 @@ class TestDemoPasswordsStayLocal:
         exposure.check_exposure(loaded, load_snapshot(loaded))
 
 
+class TestCheckReportsExposure:
+    def test_check_fails_where_serve_would_refuse(self, tmp_path: Path) -> None:
+        """check on 0.0.0.0 with the demo password reports serve's refusal."""
+        path = tmp_path / "bridge.conf"
+        path.write_text(
+            demo_config(server={"bind_address": "0.0.0.0"}), encoding="utf-8"
+        )
+
+        done = subprocess.run(
+            [sys.executable, "-m", "ldapbridge.service.cli", "check",
+             "--config", str(path)],
+            capture_output=True, text=True, timeout=60, cwd=tmp_path,
+        )  # fmt: skip
+
+        assert done.returncode == 1
+        assert done.stdout.splitlines()[3:5] == [
+            "problem: [server] bind_address: expected a loopback address while "
+            "[service.papercut] password is the public demo password, found "
+            "0.0.0.0: set real passwords, or listen on 127.0.0.1 "
+            "(password_file or password_env)",
+            "skipped records: 0",
+        ]
+        assert done.stdout.splitlines()[-1] == (
+            "check failed: 1 problem(s), 0 warning(s)"
+        )
+
+
 class TestLoopback:
     @pytest.mark.parametrize(
         "address", ["127.0.0.1", "127.1.2.3", "::1", "localhost", "::ffff:127.0.0.1"]

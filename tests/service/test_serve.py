@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -243,8 +244,28 @@ class TestBadStart:
             config = demo_config_file(tmp_path, port=port)
             done = run([*SERVE, str(config)], tmp_path)
         assert done.returncode == 1
-        assert f"cannot listen for LDAP: Couldn't listen on 127.0.0.1:{port}" in (
-            done.stdout
+        assert re.search(
+            rf"cannot listen for LDAP: Couldn't listen on 127\.0\.0\.1:{port}: "
+            r".*Address already in use\.? "
+            r"\(set by \[server\] bind_address and ldap_port\)\n",
+            done.stdout,
+        )
+
+    def test_metrics_port_in_use_names_the_metrics_settings(self, tmp_path):
+        """A taken metrics port names [metrics] bind_address and port."""
+        with socket.socket() as holder:
+            holder.bind(("127.0.0.1", 0))
+            holder.listen()
+            port = holder.getsockname()[1]
+            metrics = f"[metrics]\nbind_address = 127.0.0.1\nport = {port}\n\n"
+            config = demo_config_file(tmp_path, **{"[logging]": metrics + "[logging]"})
+            done = run([*SERVE, str(config)], tmp_path)
+        assert done.returncode == 1
+        assert re.search(
+            rf"cannot listen for metrics: Couldn't listen on 127\.0\.0\.1:{port}: "
+            r".*Address already in use\.? "
+            r"\(set by \[metrics\] bind_address and port\)\n",
+            done.stdout,
         )
 
     def test_missing_config_file(self, tmp_path):
