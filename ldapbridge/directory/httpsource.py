@@ -21,6 +21,7 @@ from ldapbridge.directory.mapping import (
     to_record,
 )
 from ldapbridge.directory.model import MemberRecord, SkippedRecord
+from ldapbridge.directory.observers import FetchProgress, NoProgress
 from ldapbridge.directory.paging import Listing, read_listing
 from ldapbridge.directory.sources import Fetched, SourceError
 from ldapbridge.httpconfig import HttpSourceSettings
@@ -39,12 +40,14 @@ class HttpSource:
         settings: HttpSourceSettings,
         client: HttpClient | None = None,
         today: Callable[[], dt.date] = utc_today,
+        progress: FetchProgress | None = None,
     ) -> None:
         self.settings = settings
         self.name = settings.platform
         self.origin = f"{settings.platform} {settings.base_url}"
         self.client = client if client is not None else HttpClient(settings)
         self.today = today
+        self.progress: FetchProgress = progress or NoProgress()
         # Per-listing limits (Cobot: memberships 6 a minute) last across
         # refreshes, as the platform counts them.
         self.limiters = {
@@ -87,7 +90,7 @@ class HttpSource:
         self, collection: CollectionSettings, extra: Sequence[tuple[str, str]]
     ) -> Listing:
         limiter = self.limiters.get(collection.name)
-        return read_listing(self.client, collection, extra, limiter)
+        return read_listing(self.client, collection, extra, limiter, self.progress)
 
     def _lookup_table(self, collection: CollectionSettings) -> dict[str, str]:
         """Key -> value over a lookup listing (company id -> company name)."""

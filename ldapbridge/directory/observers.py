@@ -1,8 +1,10 @@
-"""What refresh code reports as it runs, for metrics and health checks.
+"""What refresh code reports as it runs, for metrics, health checks and
+progress on a terminal.
 
-The refresh lives in this layer; the metrics that count its outcomes live in
-the service layer.  Refresh code takes a RefreshObserver and calls it, so it
-never needs to know about Prometheus.
+The refresh lives in this layer; the metrics that count its outcomes, and the
+``sync`` command that shows how far a fetch has got, live in the service
+layer.  Refresh code takes a RefreshObserver or a FetchProgress and calls it,
+so it never needs to know about Prometheus or terminals.
 """
 
 from __future__ import annotations
@@ -47,4 +49,22 @@ class Unobserved:
         pass
 
     def source_error(self, status: str) -> None:
+        pass
+
+
+class FetchProgress(Protocol):
+    """Told how far a source has got in reading a platform's listings."""
+
+    def page_read(self, listing: str, pages: int, records: int) -> None:
+        """One more page of ``listing`` (members, companies...) was read.
+
+        ``pages`` and ``records`` count from the start of that listing.
+        """
+        ...
+
+
+class NoProgress:
+    """The progress of a fetch nobody watches."""
+
+    def page_read(self, listing: str, pages: int, records: int) -> None:
         pass

@@ -15,6 +15,7 @@ import attrs
 
 from ldapbridge.directory.httpclient import HttpClient, Reply
 from ldapbridge.directory.mapping import RecordProblem, resolve, texts, truthy
+from ldapbridge.directory.observers import FetchProgress, NoProgress
 from ldapbridge.directory.ratelimit import RateLimiter
 from ldapbridge.directory.sources import SourceError
 from ldapbridge.mappingconfig import CollectionSettings
@@ -37,6 +38,8 @@ class _Reader:
     collection: CollectionSettings
     extra: Sequence[tuple[str, str]]
     limiter: RateLimiter | None
+    progress: FetchProgress
+    pages: int = 0
 
     @property
     def where(self) -> str:
@@ -59,6 +62,11 @@ class _Reader:
         return self.client.request_json(
             "GET", c.path, params=params, limiter=self.limiter
         )
+
+    def page_read(self, records: list[Any]) -> None:
+        """Count one more page; ``records`` is everything read so far."""
+        self.pages += 1
+        self.progress.page_read(self.collection.name, self.pages, len(records))
 
     def _check_graphql(self, reply: Reply) -> None:
         errors = reply.body.get("errors") if isinstance(reply.body, dict) else None
@@ -98,9 +106,13 @@ def read_listing(
     collection: CollectionSettings,
     extra: Sequence[tuple[str, str]] = (),
     limiter: RateLimiter | None = None,
+    progress: FetchProgress | None = None,
 ) -> Listing:
-    """Every record of ``collection``; SourceError if any page fails."""
-    reader = _Reader(client, collection, extra, limiter)
+    """Every record of ``collection``; SourceError if any page fails.
+
+    ``progress`` is told after each page.
+    """
+    reader = _Reader(client, collection, extra, limiter, progress or NoProgress())
     if collection.paging == "page":
         return _by_page(reader)
     if collection.paging in ("cursor", "cursor_header"):
@@ -108,7 +120,9 @@ def read_listing(
     if collection.paging == "next_link":
         return _by_link(reader)
     reply = reader.get({})
-    return Listing(tuple(reader.records(reply)), reader.total(reply))
+    records = reader.records(reply)
+    reader.page_read(records)
+    return Listing(tuple(records), reader.total(reply))
 
 
 def _by_page(reader: _Reader) -> Listing:
@@ -122,6 +136,7 @@ def _by_page(reader: _Reader) -> Listing:
         reply = reader.get(variables)
         page = reader.records(reply)
         records.extend(page)
+        reader.page_read(records)
 
         more = _more_pages(reader, reply, number - c.first_page + 1, len(page))
         if more and len(page) < c.page_size:
@@ -160,6 +175,7 @@ def _by_cursor(reader: _Reader) -> Listing:
             variables[c.cursor_param] = cursor
         reply = reader.get(variables)
         records.extend(reader.records(reply))
+        reader.page_read(records)
 
         if c.paging == "cursor_header":
             cursor = reply.headers.get(c.cursor_header, "").strip()
@@ -181,6 +197,7 @@ def _by_link(reader: _Reader) -> Listing:
     for _ in range(MAX_PAGES):
         reply = reader.get({}, url)
         records.extend(reader.records(reply))
+        reader.page_read(records)
 
         link = reader.text_at(reply, "next") if c.next else reply.next_link
         if not link:

@@ -10,6 +10,7 @@ from ldapbridge import config
 from ldapbridge.directory.httpclient import HttpClient
 from ldapbridge.directory.httpsource import HttpSource
 from ldapbridge.directory.model import Snapshot
+from ldapbridge.directory.observers import FetchProgress
 from ldapbridge.directory.snapshot import build_snapshot
 from ldapbridge.directory.sources import Fetched
 from tests.directory.platforms import CobotSim, NexudusSim, OfficeRnDSim, OptixSim
@@ -29,6 +30,16 @@ class FakeTime:
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(round(seconds, 6))
         self.now += max(0.0, seconds)
+
+
+class PagesSeen:
+    """A FetchProgress that keeps what it was told."""
+
+    def __init__(self) -> None:
+        self.told: list[tuple[str, int, int]] = []
+
+    def page_read(self, listing: str, pages: int, records: int) -> None:
+        self.told.append((listing, pages, records))
 
 
 def bridge_config(source: dict[str, str], **sections: dict[str, str]) -> str:
@@ -60,6 +71,7 @@ def http_source(
     settings: config.Settings,
     time: FakeTime | None = None,
     today: dt.date | None = None,
+    progress: FetchProgress | None = None,
 ) -> HttpSource:
     """The source of ``settings``; on ``time``, sleeps and waits cost nothing."""
     http = settings.source.http
@@ -68,8 +80,8 @@ def http_source(
     if time is not None:
         client = HttpClient(http, clock=time.clock, pause=time.sleep)
     if today is None:
-        return HttpSource(http, client)
-    return HttpSource(http, client, today=lambda: today)
+        return HttpSource(http, client, progress=progress)
+    return HttpSource(http, client, today=lambda: today, progress=progress)
 
 
 def snapshot_of(fetched: Fetched, settings: config.Settings) -> Snapshot:

@@ -12,6 +12,7 @@ from ldapbridge.directory.model import SkippedRecord
 from ldapbridge.directory.sources import SourceError
 from tests.directory.kit import (
     FAST,
+    PagesSeen,
     bridge_config,
     by_username,
     http_source,
@@ -125,6 +126,24 @@ class TestPagingStyles:
             sent = {r.headers["authorization"] for r in sim.seen}
         expected = base64.b64encode(b"reader:reader-pw-invented").decode()
         assert sent == {f"Basic {expected}"}
+
+
+class TestProgress:
+    @pytest.mark.parametrize("style", list(STYLES))
+    def test_progress_is_told_after_every_page(
+        self, tmp_path: Path, style: str
+    ) -> None:
+        """Each page of three is counted with the records read so far; an
+        unpaged listing is one page."""
+        progress = PagesSeen()
+        with PlainApiSim([person(n) for n in range(1, 9)]) as sim:
+            settings = settings_for(tmp_path, sim, STYLES[style])
+            http_source(settings, progress=progress).fetch_all()
+
+        expected = [("members", 1, 8)]
+        if style != "none":
+            expected = [("members", 1, 3), ("members", 2, 6), ("members", 3, 8)]
+        assert progress.told == expected
 
 
 class TestFieldMapping:

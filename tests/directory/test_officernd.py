@@ -10,6 +10,7 @@ import pytest
 from ldapbridge.directory.sources import SourceError
 from tests.directory.kit import (
     FakeTime,
+    PagesSeen,
     bridge_config,
     by_username,
     http_source,
@@ -84,6 +85,23 @@ class TestOfficeRnDPaging:
         assert snapshot.active_count == 120
         member = by_username(snapshot)["member0007@example.com"]
         assert (member.company, member.card) == ("Company 1", "00000007")
+
+    def test_progress_names_the_companies_lookup_and_the_members(
+        self, tmp_path: Path
+    ) -> None:
+        """The companies lookup is counted as its own listing, before the
+        members' three pages."""
+        progress = PagesSeen()
+        with generated_sim(120) as sim:
+            settings = load(tmp_path, bridge_config(officernd_source(sim)))
+            http_source(settings, progress=progress).fetch_all()
+
+        assert progress.told == [
+            ("companies", 1, 3),
+            ("members", 1, 50),
+            ("members", 2, 100),
+            ("members", 3, 120),
+        ]
 
 
 class TestOfficeRnDTokens:
