@@ -20,7 +20,7 @@ from ldapbridge.directory.filesource import CsvFileSource
 from ldapbridge.directory.httpclient import HttpClient
 from ldapbridge.directory.httpsource import HttpSource
 from ldapbridge.directory.model import Snapshot
-from ldapbridge.directory.observers import RefreshObserver
+from ldapbridge.directory.observers import FetchProgress, RefreshObserver
 from ldapbridge.directory.passwords import HashPasswordChecker, PasswordChecker
 from ldapbridge.directory.ratelimit import Pause
 from ldapbridge.directory.refresh import Refresher
@@ -45,10 +45,14 @@ def make_source(
     settings: Settings,
     pause: Pause | None = None,
     observer: RefreshObserver | None = None,
+    progress: FetchProgress | None = None,
 ) -> MemberSource:
+    """The configured source; ``progress`` is told of each page a platform
+    sends (an export file is read in one go and tells nothing)."""
     http = settings.source.http
     if http is not None:
-        return HttpSource(http, HttpClient(http, pause=pause, observer=observer))
+        client = HttpClient(http, pause=pause, observer=observer)
+        return HttpSource(http, client, progress=progress)
     return CsvFileSource(settings.source)
 
 

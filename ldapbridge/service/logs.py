@@ -7,6 +7,7 @@ log collector reading the output expects one format for its whole life.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import IO, Any
 
 from twisted.application import service
@@ -54,24 +55,52 @@ class _WithText:
         self.observer({**event, "text": formatEvent(event)})
 
 
+@implementer(ILogObserver)
+class _CallingFirst:
+    """Call ``first`` before each event is written.
+
+    ``ldapbridge sync`` ends its progress line there, so that a log line never
+    lands in the middle of it.
+    """
+
+    def __init__(self, first: Callable[[], None], observer: ILogObserver) -> None:
+        self.first = first
+        self.observer = observer
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        self.first()
+        self.observer(event)
+
+
 def make_observer(
-    settings: LoggingSettings, stream: IO[str], levels: LogLevels | None = None
+    settings: LoggingSettings,
+    stream: IO[str],
+    levels: LogLevels | None = None,
+    before_each: Callable[[], None] | None = None,
 ) -> ILogObserver:
     base: ILogObserver
     if settings.format == "json":
         base = _WithText(jsonFileLogObserver(stream, recordSeparator=""))
     else:
         base = textFileLogObserver(stream)
+    if before_each is not None:
+        base = _CallingFirst(before_each, base)
     levels = levels or LogLevels(settings.level)
     return FilteringLogObserver(base, [levels.predicate])
 
 
-def start_logging(settings: LoggingSettings, stream: IO[str] = sys.stdout) -> LogLevels:
-    """Send every log event to ``stream``; return the level control."""
+def start_logging(
+    settings: LoggingSettings,
+    stream: IO[str] = sys.stdout,
+    before_each: Callable[[], None] | None = None,
+) -> LogLevels:
+    """Send every log event to ``stream``; return the level control.
+
+    ``before_each`` is called before each event the level lets through.
+    """
     levels = LogLevels(settings.level)
-    globalLogBeginner.beginLoggingTo(
-        [make_observer(settings, stream, levels)], redirectStandardIO=False
-    )
+    observer = make_observer(settings, stream, levels, before_each)
+    globalLogBeginner.beginLoggingTo([observer], redirectStandardIO=False)
     return levels
 
 

@@ -2,7 +2,8 @@
 
 It reads and writes the same snapshot file as the server, which adopts the
 file at its next refresh; so ``sync --accept-shrink`` is how an operator lets
-a refused shrink through.
+a refused shrink through.  On a terminal, it shows how far the fetch has got
+(service/progress.py).
 """
 
 from __future__ import annotations
@@ -13,19 +14,24 @@ from ldapbridge.config import Settings
 from ldapbridge.directory.refresh import RefreshResult, describe, describe_skipped
 from ldapbridge.service.app import check_settings, make_refresher, make_source
 from ldapbridge.service.logs import start_logging
+from ldapbridge.service.progress import ProgressLine
 
 
 def run_sync(settings: Settings, accept_shrink: bool, out: TextIO, log: TextIO) -> int:
     """Refresh once and report on ``out``; 0 when the directory was kept, else 1.
 
-    Raises ConfigError for settings the server would refuse, before reading.
+    Logs go to ``log``, and so does the fetch's progress if ``log`` is a
+    terminal.  Raises ConfigError for settings the server would refuse, before
+    reading.
     """
     check_settings(settings)
-    start_logging(settings.logging, log)
-    source = make_source(settings)
+    progress = _start_output(settings, log)
+    source = make_source(settings, progress=progress)
     refresher = make_refresher(settings, source)
     before = refresher.load_stored()
     result = refresher.refresh(accept_shrink=accept_shrink)
+    if progress is not None:
+        progress.end()
 
     kind = "full" if result.full else "changes only"
     print(f"source: {source.name} ({kind})", file=out)
@@ -39,6 +45,17 @@ def run_sync(settings: Settings, accept_shrink: bool, out: TextIO, log: TextIO) 
         kept = settings.snapshot.path or "(not kept: [snapshot] path is empty)"
         print(f"snapshot: {kept}", file=out)
     return 0 if result.accepted else 1
+
+
+def _start_output(settings: Settings, log: TextIO) -> ProgressLine | None:
+    """Start logging to ``log``; the progress line too, on a terminal only,
+    since in a pipe or a file the carriage returns would be clutter."""
+    if not log.isatty():
+        start_logging(settings.logging, log)
+        return None
+    progress = ProgressLine(log)
+    start_logging(settings.logging, log, before_each=progress.end)
+    return progress
 
 
 def _report(result: RefreshResult, out: TextIO) -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import select
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +15,7 @@ import pytest
 from tests.directory.kit import bridge_config, nexudus_source
 from tests.directory.platforms import NexudusSim, nexudus_coworker
 from tests.directory.simulators import serving
+from tests.support import demo_config
 
 
 @pytest.fixture
@@ -20,19 +24,70 @@ def sim() -> Iterator[NexudusSim]:
     yield from serving(NexudusSim([nexudus_coworker(n) for n in range(20)]))
 
 
+def sync_command(tmp_path: Path, config_text: str, *args: str) -> list[str]:
+    """The command line of ``ldapbridge sync`` over a config of ``config_text``."""
+    config_path = tmp_path / "bridge.conf"
+    config_path.write_text(config_text, encoding="utf-8")
+    command = [sys.executable, "-m", "ldapbridge.service.cli", "sync"]
+    return [*command, "--config", str(config_path), *args]
+
+
+def nexudus_config(sim: NexudusSim) -> str:
+    return bridge_config(nexudus_source(sim, max_retries="0"))
+
+
 def sync(
     tmp_path: Path, sim: NexudusSim, *args: str
 ) -> subprocess.CompletedProcess[str]:
-    config_path = tmp_path / "bridge.conf"
-    text = bridge_config(nexudus_source(sim, max_retries="0"))
-    config_path.write_text(text, encoding="utf-8")
-    command = [sys.executable, "-m", "ldapbridge.service.cli", "sync"]
     return subprocess.run(
-        [*command, "--config", str(config_path), *args],
+        sync_command(tmp_path, nexudus_config(sim), *args),
         capture_output=True,
         text=True,
         timeout=60,
     )
+
+
+def sync_on_terminal(command: list[str]) -> tuple[int, str, str]:
+    """Run ``command`` with standard error on a pseudo-terminal, as in an
+    admin's shell; return its exit status, standard output and what the
+    terminal received."""
+    terminal, child_end = os.openpty()
+    try:
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=child_end,
+            text=True,
+        )
+    finally:
+        os.close(child_end)
+    try:
+        screen = read_until_closed(terminal, deadline=time.monotonic() + 60)
+        out, _ = process.communicate(timeout=60)
+    finally:
+        process.kill()
+        process.wait()
+        os.close(terminal)
+    return process.returncode, out, screen
+
+
+def read_until_closed(terminal: int, deadline: float) -> str:
+    """Everything written to the terminal until every writer closed it."""
+    received = b""
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([terminal], [], [], 0.5)
+        if not ready:
+            continue
+        try:
+            chunk = os.read(terminal, 65536)
+        except OSError:  # EIO: the last process holding the terminal ended
+            break
+        if not chunk:
+            break
+        received += chunk
+    # The terminal turns each newline into CR LF, as it shows it.
+    return received.decode("utf-8").replace("\r\n", "\n")
 
 
 class TestSyncCommand:
@@ -112,3 +167,48 @@ class TestSyncCommand:
             "/api/token: gave up after 1 attempt; last: cannot connect "
             "(ConnectionError)",
         )
+
+
+class TestSyncProgress:
+    @pytest.fixture
+    def big_sim(self) -> Iterator[NexudusSim]:
+        """Nexudus with 2,500 coworkers: three pages of up to 1000."""
+        yield from serving(NexudusSim([nexudus_coworker(n) for n in range(2500)]))
+
+    def test_a_terminal_sees_each_page_on_one_line(
+        self, tmp_path: Path, big_sim: NexudusSim
+    ) -> None:
+        """On a terminal, the line is rewritten after each of the three pages,
+        then ended before the log line and the counts."""
+        command = sync_command(tmp_path, nexudus_config(big_sim))
+        status, out, screen = sync_on_terminal(command)
+
+        # Not splitlines(): it would split at the carriage returns too.
+        lines = screen.split("\n")
+        (at,) = [n for n, line in enumerate(lines) if "so far" in line]
+        assert lines[at] == (
+            "\rmembers: page 1, 1,000 so far"
+            "\rmembers: page 2, 2,000 so far"
+            "\rmembers: page 3, 2,500 so far"
+        )
+        assert "refresh (full) published: 2500 members" in lines[at + 1]
+        assert (status, out.splitlines()[1]) == (
+            0,
+            "published: 2500 members (2500 active), 24 groups, 0 skipped records",
+        )
+
+    def test_a_pipe_gets_no_progress(self, tmp_path: Path, big_sim: NexudusSim) -> None:
+        """With standard error a pipe, it holds the log lines only."""
+        done = sync(tmp_path, big_sim)
+        assert done.returncode == 0
+        assert "\r" not in done.stderr
+        assert "so far" not in done.stderr
+        assert "refresh (full) published: 2500 members" in done.stderr
+
+    def test_an_export_file_shows_no_progress(self, tmp_path: Path) -> None:
+        """A member file is read in one go: even a terminal gets no progress."""
+        command = sync_command(tmp_path, demo_config())
+        status, out, screen = sync_on_terminal(command)
+        assert (status, out.splitlines()[1][:11]) == (0, "published: ")
+        assert "so far" not in screen
+        assert "\r" not in screen
