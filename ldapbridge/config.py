@@ -409,7 +409,7 @@ def _directory(s: _Section) -> DirectorySettings:
         group_kinds=kinds,
         all_members_group=s.text("all_members_group", "all-members"),
         username_from=s.choice("username_from", "email", USERNAME_RULES),
-        home_directory=s.text("home_directory", "/home/{username}"),
+        home_directory=_home_directory(s),
         login_shell=s.text("login_shell", "/bin/false"),
         uid_number_base=s.integer("uid_number_base", 10000, 1, 2**31 - 2**24),
         gid_number_base=s.integer("gid_number_base", 10000, 1, 2**31 - 2**24),
@@ -498,6 +498,20 @@ def _source(
         active_statuses=tuple(x.lower() for x in statuses),
         team_separator=_team_separator(s),
     )
+
+
+def _home_directory(s: _Section) -> str:
+    """The homeDirectory template, tried now rather than at the first entry."""
+    template = s.text("home_directory", "/home/{username}")
+    try:
+        template.format(username="x")
+    except (AttributeError, IndexError, KeyError, ValueError):
+        s.fail(
+            "home_directory",
+            "a path whose only field is {username}, such as /home/{username}",
+            repr(template),
+        )
+    return template
 
 
 def _encoding(s: _Section) -> str:

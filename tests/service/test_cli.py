@@ -247,6 +247,27 @@ class TestConfigErrors:
             "than [server] ldap_port, found 10390\n"
         )
 
+    @pytest.mark.parametrize(
+        "template", ["/home/{user}", "/home/{", "/home/{0}", "/h/{username.x}"]
+    )
+    @pytest.mark.parametrize("command", ["check", "serve"])
+    def test_home_directory_with_an_unknown_field_is_a_config_error(
+        self, command: str, template: str, tmp_path: Path
+    ) -> None:
+        """A home_directory template with a field other than {username} exits 2."""
+        text = demo_config(directory={"home_directory": template})
+        config = write_config(tmp_path, text)
+
+        result = run_cli(command, "--config", str(config), cwd=tmp_path)
+
+        assert result.returncode == 2
+        assert "Traceback" not in result.stderr
+        assert result.stderr == (
+            "ldapbridge: config error: [directory] home_directory: expected a "
+            "path whose only field is {username}, such as /home/{username}, "
+            f"found {template!r}\n"
+        )
+
     def test_zero_for_both_ports_is_allowed(self, tmp_path: Path) -> None:
         """Port 0 (any free port) for LDAP and LDAPS is no clash."""
         text = demo_config(server={"ldap_port": "0", "ldaps_port": "0"})
