@@ -194,8 +194,12 @@ class Settings:
 class _Section:
     """Typed reads from one section, remembering which keys were used."""
 
-    def __init__(self, parser: configparser.ConfigParser, name: str) -> None:
+    def __init__(
+        self, parser: configparser.ConfigParser, name: str, config_dir: Path
+    ) -> None:
         self.name = name
+        # Relative secret files are beside the config file, as other paths are.
+        self.config_dir = config_dir
         self._values = dict(parser[name]) if parser.has_section(name) else {}
         self._used: set[str] = set()
 
@@ -208,8 +212,15 @@ class _Section:
 
     def secret(self, key: str) -> str | None:
         """Read a secret from ``key``, ``key_file`` or ``key_env``."""
-        for variant in (key, key + "_file", key + "_env"):
-            self._used.add(variant)
+        variants = (key, key + "_file", key + "_env")
+        self._used.update(variants)
+        given = [v for v in variants if v in self._values]
+        if len(given) > 1:
+            self.fail(
+                key,
+                f"one of {', '.join(variants[:2])} or {variants[2]}",
+                ", ".join(given),
+            )
         if key in self._values:
             return self._values[key].strip()
         if key + "_file" in self._values:
@@ -226,7 +237,10 @@ class _Section:
         return key
 
     def _read_secret_file(self, key: str) -> str:
-        path = Path(self._values[key].strip())
+        path = self.path(key, self.config_dir)
+        if path is None:
+            self.fail(key, "the path of a file holding the secret", "nothing")
+            raise AssertionError("unreachable")
         try:
             return path.read_text(encoding="utf-8").strip()
         except OSError as e:
@@ -332,7 +346,7 @@ def parse(parser: configparser.ConfigParser, config_path: Path) -> Settings:
     httpconfig.apply_preset(parser)
     _check_sections(parser)
     sections = {
-        name: _Section(parser, name)
+        name: _Section(parser, name, config_path.parent)
         for name in (
             "server",
             "directory",
@@ -348,7 +362,7 @@ def parse(parser: configparser.ConfigParser, config_path: Path) -> Settings:
         server=_server(sections["server"]),
         directory=_directory(sections["directory"]),
         source=_source(sections["source"], config_path.parent, parser),
-        services=_services(parser),
+        services=_services(parser, config_path.parent),
         logging=_logging(sections["logging"]),
         path=config_path,
         metrics=_metrics(sections["metrics"]),
@@ -538,7 +552,7 @@ def _http_source(
     s: _Section, source_type: str, parser: configparser.ConfigParser
 ) -> SourceSettings:
     def make_section(name: str) -> _Section:
-        return _Section(parser, name)
+        return _Section(parser, name, s.config_dir)
 
     http = httpconfig.http_source(s, source_type, make_section, parser.sections())
     return SourceSettings(type=source_type, http=http)
@@ -558,13 +572,15 @@ def _snapshot(s: _Section, config_dir: Path) -> SnapshotSettings:
     )
 
 
-def _services(parser: configparser.ConfigParser) -> tuple[ServiceAccount, ...]:
+def _services(
+    parser: configparser.ConfigParser, config_dir: Path
+) -> tuple[ServiceAccount, ...]:
     accounts = []
     for name in parser.sections():
         if not name.startswith(SERVICE_PREFIX):
             continue
 
-        section = _Section(parser, name)
+        section = _Section(parser, name, config_dir)
         account_name = name[len(SERVICE_PREFIX) :]
         password = section.secret("password")
         if not password:

@@ -164,5 +164,5 @@ def _client(s: _Section) -> ClientSettings:
         retry_after_max_s=s.number("retry_after_max_s", 300.0, 0.0, 3600.0),
         retry_statuses=read_statuses(s, "retry_statuses", DEFAULT_RETRY_STATUSES),
         rate_per_minute=s.integer("rate_per_minute", 60, 1, 100000),
-        tls_ca_file=s.text("tls_ca_file", ""),
+        tls_ca_file=str(s.path("tls_ca_file", s.config_dir) or ""),
     )

@@ -138,6 +138,17 @@ class TestValues:
         text = MINIMAL.replace("password = hunter2-secret", f"password_file = {secret}")
         assert load(tmp_path, text).services[0].password == "from-a-file"
 
+    def test_relative_password_file_is_relative_to_the_config_file(
+        self, tmp_path, monkeypatch
+    ):
+        """password_file = secret means next to the config file, not the cwd."""
+        (tmp_path / "secret").write_text("beside-the-config\n", encoding="utf-8")
+        elsewhere = tmp_path / "elsewhere"
+        elsewhere.mkdir()
+        monkeypatch.chdir(elsewhere)
+        text = MINIMAL.replace("password = hunter2-secret", "password_file = secret")
+        assert load(tmp_path, text).services[0].password == "beside-the-config"
+
     def test_service_password_from_the_environment(self, tmp_path, monkeypatch):
         """password_env names an environment variable holding the secret."""
         monkeypatch.setenv("LDAPBRIDGE_TEST_PW", "from-the-env")
@@ -289,6 +300,26 @@ class TestErrors:
             f"[service.papercut] password_file: expected a readable file, "
             f"found {missing} (No such file or directory)"
         )
+
+    @pytest.mark.parametrize(
+        ("extra", "keys"),
+        [
+            ("password_file = secret", "password, password_file"),
+            ("password_env = HOME", "password, password_env"),
+        ],
+    )
+    def test_password_given_twice_is_refused(self, tmp_path, extra, keys):
+        """A password with a password_file or _env beside it is ambiguous."""
+        (tmp_path / "secret").write_text("from-a-file\n", encoding="utf-8")
+        text = MINIMAL.replace(
+            "password = hunter2-secret", f"password = hunter2-secret\n{extra}"
+        )
+        message = error_of(tmp_path, text)
+        assert message == (
+            f"[service.papercut] password: expected one of password, password_file "
+            f"or password_env, found {keys}"
+        )
+        assert "hunter2" not in message
 
     def test_unset_password_environment_variable(self, tmp_path, monkeypatch):
         """A password_env naming an unset variable says which."""

@@ -73,6 +73,22 @@ class TestPresets:
         assert settings.source.http.auth.password == "from-a-file-invented"
         assert "from-a-file-invented" not in repr(settings)
 
+    def test_relative_secret_and_ca_files_are_beside_the_config(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """password_file and tls_ca_file name files next to the config file."""
+        (tmp_path / "nexudus-password").write_text("beside-invented\n")
+        elsewhere = tmp_path / "elsewhere"
+        elsewhere.mkdir()
+        monkeypatch.chdir(elsewhere)
+        keys = {k: v for k, v in NEXUDUS.items() if k != "password"}
+        keys.update(password_file="nexudus-password", tls_ca_file="ca.pem")
+
+        http = load(tmp_path, bridge_config(keys)).source.http
+
+        assert http.auth.password == "beside-invented"
+        assert http.client.tls_ca_file == str(tmp_path / "ca.pem")
+
 
 class TestHttpConfigErrors:
     @pytest.mark.parametrize(
