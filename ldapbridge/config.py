@@ -582,6 +582,11 @@ def _services(
 
         section = _Section(parser, name, config_dir)
         account_name = name[len(SERVICE_PREFIX) :]
+        if not account_name.strip():
+            raise ConfigError(
+                f"[{name}]: expected a name after service., such as "
+                "[service.papercut], found nothing"
+            )
         password = section.secret("password")
         if not password:
             section.fail("password", "a non-empty password", "nothing")

@@ -290,6 +290,14 @@ class TestErrors:
             "[service.papercut] password: expected a non-empty password, found nothing"
         )
 
+    def test_service_section_without_a_name(self, tmp_path):
+        """[service.] would make the DN cn=,ou=services,...: it needs a name."""
+        text = MINIMAL.replace("[service.papercut]", "[service.]")
+        assert error_of(tmp_path, text) == (
+            "[service.]: expected a name after service., such as "
+            "[service.papercut], found nothing"
+        )
+
     def test_unreadable_password_file(self, tmp_path):
         """A password_file that cannot be read names the file and the reason."""
         missing = tmp_path / "no-such-secret"
