@@ -174,14 +174,39 @@ class Refresher:
 
     def _merge(self, fetched: Fetched) -> tuple[Records, tuple[SkippedRecord, ...]]:
         """The records after this fetch: all of them, or the last ones updated."""
+        fresh, twice = self._by_member_id(fetched.records)
         if fetched.complete:
-            return {r.member_id: r for r in fetched.records}, fetched.skipped
+            return fresh, (*fetched.skipped, *twice)
 
         records = dict(self._records)
-        records.update((r.member_id, r) for r in fetched.records)
-        changed = {r.member_id for r in fetched.records}
-        still = [s for s in self._source_skipped if s.member_id not in changed]
-        return records, tuple(dict.fromkeys([*still, *fetched.skipped]))
+        records.update(fresh)
+        still = [s for s in self._source_skipped if s.member_id not in fresh]
+        return records, tuple(dict.fromkeys([*still, *fetched.skipped, *twice]))
+
+    def _by_member_id(
+        self, fetched: Iterable[MemberRecord]
+    ) -> tuple[Records, list[SkippedRecord]]:
+        """One record per member id, chosen as build_snapshot would choose it.
+
+        An active record wins over a cancelled one, then the one listed first,
+        so that the server publishes what ``ldapbridge check`` shows; the other
+        is a skipped record unless it would be left out as cancelled anyway.
+        """
+        chosen: Records = {}
+        dropped: list[MemberRecord] = []
+        for record in fetched:
+            kept = chosen.get(record.member_id)
+            if kept is None or (record.active and not kept.active):
+                chosen[record.member_id] = record
+            if kept is not None:
+                dropped.append(record if chosen[record.member_id] is kept else kept)
+
+        shown = self.directory.include_cancelled
+        return chosen, [
+            SkippedRecord(r.member_id, f"member id {r.member_id} appears twice")
+            for r in dropped
+            if r.member_id and (r.active or shown)
+        ]
 
     def _shrink_problem(self, snapshot: Snapshot) -> str:
         """Why ``snapshot`` shrank too much; "" when it did not."""

@@ -5,7 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.service.helpers import run_cli
-from tests.support import demo_config
+from tests.support import (
+    PEOPLE_DN,
+    SERVICE_DN,
+    SERVICE_PASSWORD,
+    demo_config,
+    ldap_tool,
+    running_server,
+)
 
 HEADER = "Member ID,Full Name,Email,Access Card,Second Card,Status,Password Hash"
 BCRYPT = "$2b$10$x9uKKTOUnrIHoTVlUj/XA.XPdiNCfbrIDVZpCPmT8IdqzhhTqTqUy"
@@ -42,6 +49,32 @@ class TestCheckMemberData:
             "  M-4: member id M-4 appears twice",
         ]
         assert lines[-1] == "check passed: 0 problem(s), 1 warning(s)"
+
+    def test_the_server_publishes_the_duplicate_check_publishes(
+        self, tmp_path: Path
+    ) -> None:
+        """Of two records with one id, the server serves the one check keeps."""
+        rows = [
+            "M-4,Ann One,ann@example.com,,,Active,",
+            "M-4,Ann Again,ann.again@example.com,,,Active,",
+            "M-6,Cy Six,cy@example.com,,,Active,",
+            "M-6,Cy Gone,cy@example.com,,,Cancelled,",
+        ]
+        status, lines = check(tmp_path, *rows)
+        assert (status, lines[4:5]) == (0, ["  M-4: member id M-4 appears twice"])
+
+        with running_server(demo_config(tmp_path / "members.csv"), tmp_path) as server:
+            result = ldap_tool(
+                "ldapsearch", server, "-LLL", "-D", SERVICE_DN, "-w", SERVICE_PASSWORD,
+                "-b", PEOPLE_DN, "-s", "one", "(objectClass=*)", "cn",
+            )  # fmt: skip
+            log = server.log()
+
+        assert result.stdout.split("\n\n")[:2] == [
+            f"dn: uid=ann@example.com,{PEOPLE_DN}\ncn: Ann One",
+            f"dn: uid=cy@example.com,{PEOPLE_DN}\ncn: Cy Six",
+        ]
+        assert "skipped member record M-4: member id M-4 appears twice" in log
 
     def test_shared_card_names_both_members(self, tmp_path: Path) -> None:
         """Two members with card 0042 give one warning naming both member ids."""
