@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 import attrs
@@ -35,7 +35,7 @@ class CsvFileSource:
         try:
             with self.path.open(encoding=self.settings.encoding, newline="") as f:
                 reader = csv.DictReader(f)
-                self._check_header(reader.fieldnames or [])
+                self._check_header(list(reader.fieldnames or []))
                 return [self._record(row) for row in reader]
         except OSError as e:
             raise SourceError(
@@ -72,9 +72,18 @@ class CsvFileSource:
             f"(such as cp1252 or latin-1)"
         )
 
-    def _check_header(self, header: Iterable[str]) -> None:
+    def _check_header(self, header: list[str]) -> None:
         present = set(header)
         columns = self.settings.columns
+        for field, column in columns.items():
+            # DictReader would silently keep the last of the two.
+            if header.count(column) > 1:
+                raise SourceError(
+                    f"member file {self.path} has more than one column named "
+                    f"{column}; rename all but one, or set [source] "
+                    f"column_{field} to another column"
+                )
+
         missing = [columns[f] for f in REQUIRED_FIELDS if columns[f] not in present]
         if missing:
             raise SourceError(

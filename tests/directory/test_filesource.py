@@ -126,6 +126,18 @@ class TestFailures:
             "its header is: Member ID, Full Name"
         )
 
+    def test_a_column_named_twice_is_refused(self, tmp_path):
+        """Two Email columns: which one is the member's cannot be guessed."""
+        path = write(
+            tmp_path, "Member ID,Full Name,Email,Email\n1,A B,a@x.org,b@x.org\n"
+        )
+        with pytest.raises(SourceError) as caught:
+            source(path).fetch()
+        assert str(caught.value) == (
+            f"member file {path} has more than one column named Email; "
+            "rename all but one, or set [source] column_email to another column"
+        )
+
     def test_wrong_encoding(self, tmp_path):
         """Bytes that are not UTF-8 are a SourceError naming [source] encoding."""
         path = write(tmp_path, HEADER + "1,Zoë,z@x.org,,,\n", encoding="latin-1")
