@@ -253,6 +253,9 @@ def _member_report(
 def why_missing(settings: Settings, directory: Directory, query: str) -> str:
     """Explain why no member matches ``query``: cancelled, skipped, or unknown."""
     text = query.strip()
+    if not text:
+        # Records with no card or email would otherwise match an empty query.
+        return "expected a username, email, card or member id to look up, found nothing"
     skipped = {s.member_id: s.reason for s in directory.snapshot.skipped}
     for record in directory.records:
         same_email = record.email.strip().lower() == text.lower()

@@ -470,6 +470,25 @@ class TestLookup:
             "'nobody'\n"
         )
 
+    @pytest.mark.parametrize("query", ["", "  "])
+    def test_an_empty_query_matches_no_record(self, query: str, tmp_path: Path) -> None:
+        """An empty WHAT is not taken for a record's empty card or email."""
+        export = write_export(
+            tmp_path,
+            "M-1,Ann One,ann@example.com,,,,,,,Active",
+            "M-2,Bob Gone,bob@example.com,,,,,,,Cancelled",
+            "M-3,No Mail,,,,,,,,Active",
+        )
+        config = write_config(tmp_path, demo_config(export))
+
+        result = run_cli("lookup", query, "--config", str(config), cwd=tmp_path)
+
+        assert (result.returncode, result.stdout) == (1, "")
+        assert result.stderr == (
+            "ldapbridge: expected a username, email, card or member id to look "
+            "up, found nothing\n"
+        )
+
 
 class TestHashPassword:
     def test_hash_from_stdin_verifies_and_hides_the_password(
