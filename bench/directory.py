@@ -121,7 +121,7 @@ def write_ldif(tree: DirectoryTree, path: Path) -> None:
         for entry in tree.entries:
             f.write(_ldif_line("dn", entry.dn))
             for name in entry.user_attributes():
-                for value in entry.values[name]:
+                for value in entry.get(name):
                     f.write(_ldif_line(entry.names[name], value))
             identity = tree.identity(entry.ndn)
             if identity is not None:

@@ -57,7 +57,7 @@ class Selection:
         chosen.extend(
             n
             for n in self.names
-            if n in entry.values and n not in chosen and entry.may_read(n, privileged)
+            if entry.has(n) and n not in chosen and entry.may_read(n, privileged)
         )
         return chosen
 

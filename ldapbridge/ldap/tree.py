@@ -215,27 +215,54 @@ def _is_under(entry: Entry, ancestor: Entry) -> bool:
     return entry.ndn.endswith("," + ancestor.ndn) or not ancestor.ndn
 
 
-def _build_index(entries: list[Entry]) -> dict[str, dict[object, list[int]]]:
+def _build_index(entries: list[Entry]) -> dict[str, dict[object, tuple[int, ...]]]:
     """Map attribute -> comparison key -> positions, for INDEXED attributes.
 
     DN values (member, memberOf) name entries of this same tree, whose normal
     forms are already known: looking them up beats parsing each DN again.
     """
     known_ndns = {e.dn: e.ndn for e in entries}
-    index: dict[str, dict[object, list[int]]] = {a: defaultdict(list) for a in INDEXED}
+    keyers = {a: _Keyer(schema.equality_rule(a), known_ndns) for a in INDEXED}
+    index: dict[str, dict[object, list[int]]] = {a: {} for a in INDEXED}
     for position, entry in enumerate(entries):
-        for attribute in INDEXED.intersection(entry.values):
-            for key in _index_keys(entry, attribute, known_ndns):
-                index[attribute][key].append(position)
-    return index
+        for attribute in INDEXED.intersection(entry.attribute_names()):
+            keys = index[attribute]
+            for key in keyers[attribute].keys(entry.get(attribute)):
+                keys.setdefault(key, []).append(position)
+    # Tuples: most keys (a username, a card) have one position, and a tuple
+    # of one is half the size of a list of one.
+    return {a: {k: tuple(p) for k, p in keys.items()} for a, keys in index.items()}
 
 
-def _index_keys(entry: Entry, attribute: str, known_ndns: dict[str, str]) -> set:
-    rule = schema.equality_rule(attribute)
-    if rule is not schema.DISTINGUISHED_NAME:
-        return set(entry.keys(attribute, rule))
-    values = entry.get(attribute)
-    return {known_ndns.get(v) or rule.normalize(v) for v in values} - {None}
+class _Keyer:
+    """Comparison keys of one attribute's values, each value normalized once.
+
+    Values repeat across entries (objectClass, a group's member DNs): the
+    memo turns a hundred thousand normalizations into a handful.  A key
+    equal to its value (a lowercase username) is the value itself, rather
+    than a copy kept for each entry.
+    """
+
+    def __init__(self, rule: schema.MatchingRule, known_ndns: dict[str, str]):
+        self.rule = rule
+        # DN values name entries of this tree, whose normal forms are known.
+        self.memo: dict[str, object] = (
+            dict(known_ndns) if rule is schema.DISTINGUISHED_NAME else {}
+        )
+
+    def keys(self, values: tuple[str, ...]) -> set[object]:
+        keys = set()
+        for value in values:
+            key = self.memo.get(value, _UNSEEN)
+            if key is _UNSEEN:
+                key = self.rule.normalize(value)
+                self.memo[value] = key = value if key == value else key
+            if key is not None:
+                keys.add(key)
+        return keys
+
+
+_UNSEEN = object()
 
 
 def build_tree(
@@ -246,11 +273,11 @@ def build_tree(
     """Lay out a snapshot's members and groups as entries, in DIT order."""
     builder = _TreeBuilder(profile)
     builder.add_suffix()
-    builder.add_container(profile.layout.people_dn, "people")
+    builder.add_container("people")
     builder.add_members(snapshot)
-    builder.add_container(profile.layout.groups_dn, "groups")
+    builder.add_container("groups")
     builder.add_groups(snapshot)
-    builder.add_container(profile.layout.services_dn, "services")
+    builder.add_container("services")
     builder.add_services(services)
     root_dse = _root_dse(profile.layout.base_dn)
     return DirectoryTree(
@@ -277,79 +304,118 @@ def _root_dse(base_dn: str) -> Entry:
 
 
 class _TreeBuilder:
+    """Adds entries in depth-first order, each under the entry added for its
+    parent, whose DN and normal form it extends."""
+
     def __init__(self, profile: Profile) -> None:
         self.profile = profile
         self.entries: list[Entry] = []
         self.identities: list[Identity] = []
         self.bind_names: dict[str, str] = {}
+        # Identical value tuples (objectClass, a plan, a team) are kept once.
+        self.shared_values: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self.containers: dict[str, Entry] = {}
 
     def add(
         self,
-        entry_dn: str,
+        parent: Entry,
+        rdn: tuple[str, str],
         attributes: dict,
         operational: dict = {},  # noqa: B006 (read only)
         restricted: frozenset[str] = frozenset(),
     ) -> Entry:
-        rdns = dn.parse(entry_dn)
+        """Add the entry named ``rdn`` (type, unescaped value) under ``parent``."""
+        attribute, value = rdn
+        entry_dn = f"{attribute}={dn.escape_value(value)},{parent.dn}"
+        ndn = dn.child_normal(attribute, value, parent.ndn)
+        return self._append(
+            entry_dn, ndn, parent.ndn, attributes, operational, restricted
+        )
+
+    def _append(
+        self,
+        entry_dn: str,
+        ndn: str,
+        parent_ndn: str,
+        attributes: dict,
+        operational: dict,
+        restricted: frozenset[str],
+    ) -> Entry:
         entry = Entry(
             dn=entry_dn,
-            ndn=dn.format_normal(rdns),
-            parent_ndn=dn.format_normal(rdns[1:]),
+            ndn=ndn,
+            parent_ndn=parent_ndn,
             attributes=attributes,
             operational={"entryDN": [entry_dn], **operational},
             restricted=restricted,
+            shared=self.shared_values,
         )
         self.entries.append(entry)
         return entry
 
     def add_suffix(self) -> None:
         base = self.profile.layout.base_dn
-        attr, value = dn.parse(base)[0][0]
+        rdns = dn.parse(base)
+        attr, value = rdns[0][0]
         object_classes = {
             "dc": ["top", "domain"],
             "o": ["top", "organization"],
             "ou": ["top", "organizationalUnit"],
         }.get(attr.lower(), ["top", "extensibleObject"])
-        self.add(base, {"objectClass": object_classes, attr: [value]})
+        attributes = {"objectClass": object_classes, attr: [value]}
+        ndn, parent_ndn = dn.format_normal(rdns), dn.format_normal(rdns[1:])
+        self.suffix = self._append(base, ndn, parent_ndn, attributes, {}, frozenset())
 
-    def add_container(self, container_dn: str, name: str) -> None:
-        self.add(
-            container_dn, {"objectClass": ["top", "organizationalUnit"], "ou": [name]}
+    def add_container(self, name: str) -> None:
+        """Add ``ou=<name>`` under the suffix (the layout's people, groups and
+        services DNs)."""
+        self.containers[name] = self.add(
+            self.suffix,
+            ("ou", name),
+            {"objectClass": ["top", "organizationalUnit"], "ou": [name]},
         )
 
     def add_members(self, snapshot: Snapshot) -> None:
         groups_of: dict[str, list[str]] = defaultdict(list)
         all_gid = self.profile.settings.gid_number_base
         for group in snapshot.groups:
+            group_dn = self.profile.group_dn(group)
             for username in group.usernames:
-                groups_of[username].append(self.profile.group_dn(group))
+                groups_of[username].append(group_dn)
             if group.kind == "all":
                 all_gid = group.gid_number
 
+        people = self.containers["people"]
+        self.member_dns: dict[str, str] = {}
         for member in snapshot.members:
             group_dns = groups_of[member.username]
             entry = self.add(
-                self.profile.member_dn(member),
+                people,
+                (self.profile.user_rdn, member.username),
                 self.profile.member_attributes(member, all_gid, group_dns),
                 self.profile.member_operational(group_dns),
                 self.profile.restricted,
             )
+            self.member_dns[member.username] = entry.dn
             self.identities.append(Identity(entry.ndn, member=member))
             for name in self.profile.bind_names(member):
                 self.bind_names[name] = entry.ndn
 
     def add_groups(self, snapshot: Snapshot) -> None:
-        dn_of = {m.username: self.profile.member_dn(m) for m in snapshot.members}
+        groups = self.containers["groups"]
         for group in snapshot.groups:
-            member_dns = [dn_of[u] for u in group.usernames]
+            member_dns = [self.member_dns[u] for u in group.usernames]
             self.add(
-                self.profile.group_dn(group),
+                groups,
+                ("cn", group.name),
                 self.profile.group_attributes(group, member_dns),
             )
 
     def add_services(self, services: Sequence[ServiceAccount]) -> None:
         for account in services:
-            service_dn = f"cn={dn.escape_value(account.name)},"
-            service_dn += self.profile.layout.services_dn
-            entry = self.add(service_dn, self.profile.service_attributes(account.name))
+            entry = self.add(
+                self.containers["services"],
+                ("cn", account.name),
+                self.profile.service_attributes(account.name),
+            )
             self.identities.append(Identity(entry.ndn, service=account))
