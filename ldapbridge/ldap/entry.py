@@ -57,7 +57,6 @@ class Entry:
     __slots__ = (
         "_columns",
         "_default",
-        "_encoded",
         "_last_selection",
         "_privileged_default",
         "_shape",
@@ -86,7 +85,7 @@ class Entry:
 
         # Empty values are dropped: an attribute with no value is absent.
         names: list[str] = []
-        columns: list[tuple[str, ...]] = []
+        columns: list[str | tuple[str, ...]] = []
         for source in (attributes, operational):
             for name, values in source.items():
                 kept = tuple(filter(None, values)) if "" in values else tuple(values)
@@ -94,12 +93,13 @@ class Entry:
                     if shared is not None:
                         kept = shared.setdefault(kept, kept)
                     names.append(name)
-                    columns.append(kept)
+                    # A lone value is kept bare, saving a tuple per attribute.
+                    columns.append(kept[0] if len(kept) == 1 else kept)
         self._shape = _shape(tuple(names), tuple(operational), restricted)
-        self._columns = tuple(columns)
+        self._columns: tuple[str | tuple[str, ...], ...] = tuple(columns)
 
-        # Encoded PartialAttributes, by lowercase name, filled on first use.
-        self._encoded: dict[str, bytes] | None = None
+        # Encoded entries, filled on first use: a sync reads every entry with
+        # one selection, a lookup reads the defaults.
         self._default: bytes | None = None
         self._privileged_default: bytes | None = None
         self._last_selection: tuple[tuple[str, ...], bool, bytes] | None = None
@@ -112,7 +112,7 @@ class Entry:
     @property
     def values(self) -> dict[str, tuple[str, ...]]:
         """Every attribute's values, by lowercase name (a new dict each time)."""
-        return dict(zip(self._shape.order, self._columns, strict=True))
+        return {name: self.get(name) for name in self._shape.order}
 
     @property
     def operational(self) -> frozenset[str]:
@@ -132,7 +132,10 @@ class Entry:
 
     def get(self, attribute: str) -> tuple[str, ...]:
         position = self._shape.index.get(attribute)
-        return () if position is None else self._columns[position]
+        if position is None:
+            return ()
+        values = self._columns[position]
+        return (values,) if isinstance(values, str) else values
 
     def user_attributes(self, privileged: bool = False) -> Iterable[str]:
         """User attribute names; restricted ones only when ``privileged``."""
@@ -146,16 +149,13 @@ class Entry:
         return (a for a in self._shape.order if a in self.operational)
 
     def encoded_attribute(self, attribute: str, types_only: bool = False) -> bytes:
-        """The PartialAttribute of ``attribute``, encoded once and reused."""
-        if types_only:
-            return ber.attribute(self.names[attribute], ())
-        if self._encoded is None:
-            self._encoded = {}
-        encoded = self._encoded.get(attribute)
-        if encoded is None:
-            encoded = ber.attribute(self.names[attribute], self.get(attribute))
-            self._encoded[attribute] = encoded
-        return encoded
+        """The PartialAttribute of ``attribute``.
+
+        Not kept: a whole entry's encoding is, and keeping each attribute's
+        too would double the memory a sync leaves behind.
+        """
+        values = () if types_only else self.get(attribute)
+        return ber.attribute(self.names[attribute], values)
 
     def encode(self, attributes: Sequence[str], types_only: bool = False) -> bytes:
         """A SearchResultEntry carrying ``attributes`` (lowercase names).

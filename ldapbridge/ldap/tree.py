@@ -27,6 +27,9 @@ SCOPE_CHILDREN = 3
 
 
 # Attributes with an equality index: the ones searched by value.
+# Where an index key's entries are: one position, or several.
+Positions = int | tuple[int, ...]
+
 INDEXED = frozenset(
     {
         "objectclass",
@@ -183,7 +186,9 @@ class DirectoryTree:
         match node:
             case filters.Compare("=", attribute, value) if attribute in INDEXED:
                 key = schema.equality_rule(attribute).normalize(value)
-                return set(self.index[attribute].get(key, ())), key is not None
+                found = self.index[attribute].get(key, ())
+                positions = {found} if isinstance(found, int) else set(found)
+                return positions, key is not None
             case filters.And(items) if items:
                 plans = [self._candidates(i) for i in items]
                 known = [c for c, _ in plans if c is not None]
@@ -215,7 +220,7 @@ def _is_under(entry: Entry, ancestor: Entry) -> bool:
     return entry.ndn.endswith("," + ancestor.ndn) or not ancestor.ndn
 
 
-def _build_index(entries: list[Entry]) -> dict[str, dict[object, tuple[int, ...]]]:
+def _build_index(entries: list[Entry]) -> dict[str, dict[object, Positions]]:
     """Map attribute -> comparison key -> positions, for INDEXED attributes.
 
     DN values (member, memberOf) name entries of this same tree, whose normal
@@ -229,9 +234,12 @@ def _build_index(entries: list[Entry]) -> dict[str, dict[object, tuple[int, ...]
             keys = index[attribute]
             for key in keyers[attribute].keys(entry.get(attribute)):
                 keys.setdefault(key, []).append(position)
-    # Tuples: most keys (a username, a card) have one position, and a tuple
-    # of one is half the size of a list of one.
-    return {a: {k: tuple(p) for k, p in keys.items()} for a, keys in index.items()}
+    # Most keys (a username, a card) have one position, kept bare: a tuple
+    # of one would cost more than the number it holds.
+    return {
+        a: {k: p[0] if len(p) == 1 else tuple(p) for k, p in keys.items()}
+        for a, keys in index.items()
+    }
 
 
 class _Keyer:
