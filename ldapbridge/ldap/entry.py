@@ -105,6 +105,12 @@ class Entry:
         self._last_selection: tuple[tuple[str, ...], bool, bytes] | None = None
 
     @property
+    def shape(self) -> object:
+        """Equal for entries with the same attribute names: what a selection
+        of attributes depends on."""
+        return self._shape
+
+    @property
     def names(self) -> Mapping[str, str]:
         """Attribute names as published, by lowercase name."""
         return self._shape.names
@@ -163,7 +169,7 @@ class Entry:
         The last selection's encoding is kept: a sync asks for the same
         attributes of every entry, every night.
         """
-        names = tuple(attributes)
+        names = attributes if isinstance(attributes, tuple) else tuple(attributes)
         last = self._last_selection
         if last is not None and last[0] == names and last[1] == types_only:
             return last[2]

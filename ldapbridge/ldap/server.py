@@ -214,12 +214,8 @@ class BridgeProtocol(LDAPConnection):
     ) -> None:
         """Write search result entries in one call: one syscall, not one each."""
         if self.connected and entries:
-            self.transport.writeSequence(
-                [
-                    ber.message(message_id, selection.encode(e, privileged))
-                    for e in entries
-                ]
-            )
+            encoded = (selection.encode(e, privileged) for e in entries)
+            self.transport.writeSequence(ber.messages(message_id, encoded))
 
     def _finish(self, op: Operation) -> None:
         """Write the one summary line of an operation, and count it.
