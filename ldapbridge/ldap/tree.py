@@ -221,13 +221,9 @@ def _is_under(entry: Entry, ancestor: Entry) -> bool:
 
 
 def _build_index(entries: list[Entry]) -> dict[str, dict[object, Positions]]:
-    """Map attribute -> comparison key -> positions, for INDEXED attributes.
-
-    DN values (member, memberOf) name entries of this same tree, whose normal
-    forms are already known: looking them up beats parsing each DN again.
-    """
-    known_ndns = {e.dn: e.ndn for e in entries}
-    keyers = {a: _Keyer(schema.equality_rule(a), known_ndns) for a in INDEXED}
+    """Map attribute -> comparison key -> positions, for INDEXED attributes."""
+    known_ndns: dict[str, object] = {e.dn: e.ndn for e in entries}
+    keyers = {a: _keyer(a, known_ndns) for a in INDEXED}
     index: dict[str, dict[object, list[int]]] = {a: {} for a in INDEXED}
     for position, entry in enumerate(entries):
         for attribute in INDEXED.intersection(entry.attribute_names()):
@@ -242,29 +238,43 @@ def _build_index(entries: list[Entry]) -> dict[str, dict[object, Positions]]:
     }
 
 
-class _Keyer:
-    """Comparison keys of one attribute's values, each value normalized once.
+# Attributes whose few values repeat across many entries: each value's key is
+# worked out once.  Values unique to an entry (a username, a mail) are not
+# remembered: that would only hold a copy of each while the tree is built.
+REPEATED = frozenset({"objectclass", "objectcategory", "gidnumber"})
 
-    Values repeat across entries (objectClass, a group's member DNs): the
-    memo turns a hundred thousand normalizations into a handful.  A key
-    equal to its value (a lowercase username) is the value itself, rather
-    than a copy kept for each entry.
+
+def _keyer(attribute: str, known_ndns: dict[str, object]) -> _Keyer:
+    rule = schema.equality_rule(attribute)
+    if rule is schema.DISTINGUISHED_NAME:
+        # DN values (member, memberOf) name entries of this same tree, whose
+        # normal forms are known: looking them up beats parsing each DN again.
+        return _Keyer(rule, known_ndns)
+    return _Keyer(rule, {} if attribute in REPEATED else None)
+
+
+class _Keyer:
+    """Comparison keys of one attribute's values, remembered in ``memo``.
+
+    A key equal to its value (a lowercase username) is the value itself,
+    rather than a copy kept for each entry.
     """
 
-    def __init__(self, rule: schema.MatchingRule, known_ndns: dict[str, str]):
+    def __init__(
+        self, rule: schema.MatchingRule, memo: dict[str, object] | None
+    ) -> None:
         self.rule = rule
-        # DN values name entries of this tree, whose normal forms are known.
-        self.memo: dict[str, object] = (
-            dict(known_ndns) if rule is schema.DISTINGUISHED_NAME else {}
-        )
+        self.memo = memo
 
     def keys(self, values: tuple[str, ...]) -> set[object]:
         keys = set()
         for value in values:
-            key = self.memo.get(value, _UNSEEN)
+            key = _UNSEEN if self.memo is None else self.memo.get(value, _UNSEEN)
             if key is _UNSEEN:
                 key = self.rule.normalize(value)
-                self.memo[value] = key = value if key == value else key
+                key = value if key == value else key
+                if self.memo is not None:
+                    self.memo[value] = key
             if key is not None:
                 keys.add(key)
         return keys
@@ -336,6 +346,8 @@ class _TreeBuilder:
         attribute, value = rdn
         entry_dn = f"{attribute}={dn.escape_value(value)},{parent.dn}"
         ndn = dn.child_normal(attribute, value, parent.ndn)
+        # Most DNs are already in normal form: keep one string, not two.
+        ndn = entry_dn if ndn == entry_dn else ndn
         return self._append(
             entry_dn, ndn, parent.ndn, attributes, operational, restricted
         )
