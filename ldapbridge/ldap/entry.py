@@ -61,7 +61,6 @@ class Entry:
         "_privileged_default",
         "_shape",
         "dn",
-        "encoded_dn",
         "ndn",
         "parent_ndn",
     )
@@ -81,7 +80,6 @@ class Entry:
         self.dn = dn
         self.ndn = ndn
         self.parent_ndn = parent_ndn
-        self.encoded_dn = ber.octets(dn)
 
         # Empty values are dropped: an attribute with no value is absent.
         names: list[str] = []
@@ -174,7 +172,7 @@ class Entry:
         if last is not None and last[0] == names and last[1] == types_only:
             return last[2]
         body = b"".join(self.encoded_attribute(a, types_only) for a in names)
-        encoded = ber.search_result_entry(self.encoded_dn, body)
+        encoded = ber.search_result_entry(ber.octets(self.dn), body)
         self._last_selection = (names, types_only, encoded)
         return encoded
 

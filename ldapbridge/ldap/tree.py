@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import attrs
 
@@ -224,18 +225,26 @@ def _build_index(entries: list[Entry]) -> dict[str, dict[object, Positions]]:
     """Map attribute -> comparison key -> positions, for INDEXED attributes."""
     known_ndns: dict[str, object] = {e.dn: e.ndn for e in entries}
     keyers = {a: _keyer(a, known_ndns) for a in INDEXED}
-    index: dict[str, dict[object, list[int]]] = {a: {} for a in INDEXED}
+    # A key's first position is kept bare: most keys (a username, a card)
+    # have only one, and a list or tuple of one would cost more than it holds.
+    # Keys with more gather a list while building and keep a tuple.
+    index: dict[str, dict[object, Any]] = {a: {} for a in INDEXED}
     for position, entry in enumerate(entries):
         for attribute in INDEXED.intersection(entry.attribute_names()):
             keys = index[attribute]
             for key in keyers[attribute].keys(entry.get(attribute)):
-                keys.setdefault(key, []).append(position)
-    # Most keys (a username, a card) have one position, kept bare: a tuple
-    # of one would cost more than the number it holds.
-    return {
-        a: {k: p[0] if len(p) == 1 else tuple(p) for k, p in keys.items()}
-        for a, keys in index.items()
-    }
+                found = keys.get(key)
+                if found is None:
+                    keys[key] = position
+                elif isinstance(found, int):
+                    keys[key] = [found, position]
+                else:
+                    found.append(position)
+    for keys in index.values():
+        for key, positions in keys.items():
+            if isinstance(positions, list):
+                keys[key] = tuple(positions)
+    return index
 
 
 # Attributes whose few values repeat across many entries: each value's key is
