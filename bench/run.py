@@ -13,7 +13,9 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import signal
 import tempfile
+import threading
 import time
 import urllib.request
 from collections.abc import Callable
@@ -116,8 +118,6 @@ def percentile(values: list[float], fraction: float) -> float:
 
 def _client_worker(args: tuple[str, int, float, int]) -> int:
     """One client process: threads doing lookups and logins until the deadline."""
-    import threading
-
     url, members, duration, threads = args
     done = [0] * threads
     deadline = time.monotonic() + duration
@@ -191,8 +191,6 @@ def rebuild_under_load(
     url: str, metrics_url: str, bridge: Any, members: int, samples: int
 ) -> dict[str, float]:
     """Reload the bridge (SIGHUP) and measure lookups while it rebuilds."""
-    import signal
-
     rng = random.Random(2)
     queries = [f"(uid={username(rng.randrange(members))})" for _ in range(samples)]
     conn = connect(url)
