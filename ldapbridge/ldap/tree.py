@@ -86,9 +86,9 @@ class DirectoryTree:
         self.identities = {i.ndn: i for i in identities}
         self.base_ndn = self.entries[0].ndn if self.entries else ""
         # Other names members may bind with (casefolded), to their DN.
-        self.bind_names = {name.casefold(): ndn for name, ndn in bind_names.items()}
+        self.bind_names = {_folded(name): ndn for name, ndn in bind_names.items()}
         self.member_dns = {
-            i.member.username.casefold(): self.entries[self.position[i.ndn]].dn
+            _folded(i.member.username): self.entries[self.position[i.ndn]].dn
             for i in self.identities.values()
             if i.member is not None
         }
@@ -215,6 +215,13 @@ def _subtree_ends(entries: list[Entry]) -> list[int]:
             ends[open_stack.pop()] = position
         open_stack.append(position)
     return ends
+
+
+def _folded(name: str) -> str:
+    """``name`` casefolded; the same string when it already is (usernames
+    mostly are), rather than a copy of each kept in the maps."""
+    folded = name.casefold()
+    return name if folded == name else folded
 
 
 def _is_under(entry: Entry, ancestor: Entry) -> bool:
