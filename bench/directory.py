@@ -17,7 +17,7 @@ import bcrypt
 from ldapbridge import config
 from ldapbridge.directory.filesource import CsvFileSource
 from ldapbridge.directory.snapshot import build_snapshot
-from ldapbridge.ldap.profiles import make_profile
+from ldapbridge.ldap.servertypes import make_profile
 from ldapbridge.ldap.tree import DirectoryTree, build_tree
 
 HEADER = [
@@ -75,7 +75,14 @@ def _member_row(i: int, rng: random.Random, teams: list[str]) -> dict[str, str]:
     }
 
 
-def bridge_config(members_csv: Path, port: int, reload_csv: Path | None = None) -> str:
+def bridge_config(members_csv: Path, port: int, metrics_port: int) -> str:
+    """The bridge's config: this CSV, quiet logs, the metrics listener on.
+
+    No snapshot file and no refresh during the run: each snapshot comes from
+    the CSV, and only the reload the benchmark asks for rebuilds it.  The
+    metrics listener tells the benchmark when that reload has finished (the
+    "reloaded" log line is at info, below the level benchmarked).
+    """
     return "\n".join(
         [
             "[server]",
@@ -88,6 +95,11 @@ def bridge_config(members_csv: Path, port: int, reload_csv: Path | None = None) 
             f"path = {members_csv}",
             "[service.papercut]",
             f"password = {SERVICE_PASSWORD}",
+            "[snapshot]",
+            "path =",
+            "refresh_interval_s = 86400",
+            "[metrics]",
+            f"port = {metrics_port}",
             "[logging]",
             "level = warn",
             "",
@@ -109,7 +121,7 @@ def write_ldif(tree: DirectoryTree, path: Path) -> None:
         for entry in tree.entries:
             f.write(_ldif_line("dn", entry.dn))
             for name in entry.user_attributes():
-                for value in entry.values[name]:
+                for value in entry.get(name):
                     f.write(_ldif_line(entry.names[name], value))
             identity = tree.identity(entry.ndn)
             if identity is not None:

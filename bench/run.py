@@ -11,10 +11,14 @@ Needs Debian's slapd and python-ldap (see README, "Performance").
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import random
+import signal
 import tempfile
+import threading
 import time
+import urllib.request
 from collections.abc import Callable
 from multiprocessing import Pool
 from pathlib import Path
@@ -105,7 +109,7 @@ def login(url: str, username: str) -> None:
 
 
 def login_latencies(url: str, usernames: list[str]) -> list[float]:
-    return [timed(lambda u=u: login(url, u)) for u in usernames]
+    return [timed(functools.partial(login, url, u)) for u in usernames]
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -115,8 +119,6 @@ def percentile(values: list[float], fraction: float) -> float:
 
 def _client_worker(args: tuple[str, int, float, int]) -> int:
     """One client process: threads doing lookups and logins until the deadline."""
-    import threading
-
     url, members, duration, threads = args
     done = [0] * threads
     deadline = time.monotonic() + duration
@@ -174,27 +176,43 @@ def measure(url: str, members: int, samples: int) -> dict[str, float]:
     return results
 
 
+def reloads(metrics_url: str) -> dict[str, float]:
+    """The bridge's reload counts by outcome, from its metrics."""
+    with urllib.request.urlopen(metrics_url, timeout=10) as reply:
+        text = reply.read().decode()
+    counts = {}
+    for line in text.splitlines():
+        if line.startswith("ldapbridge_config_reloads_total{"):
+            outcome = line.split('outcome="')[1].split('"')[0]
+            counts[outcome] = float(line.rsplit(" ", 1)[1])
+    return counts
+
+
 def rebuild_under_load(
-    url: str, bridge: Any, members: int, samples: int
+    url: str, metrics_url: str, bridge: Any, members: int, samples: int
 ) -> dict[str, float]:
     """Reload the bridge (SIGHUP) and measure lookups while it rebuilds."""
-    import signal
-
     rng = random.Random(2)
     queries = [f"(uid={username(rng.randrange(members))})" for _ in range(samples)]
     conn = connect(url)
-    log_path = Path(bridge.args[-1]).parent / "bridge.log"
-    before = log_path.read_text(errors="replace").count("reloaded")
+    before = reloads(metrics_url)
     bridge.send_signal(signal.SIGHUP)
-    start = time.perf_counter()
+    start = checked = time.perf_counter()
     latencies: list[float] = []
-    while log_path.read_text(errors="replace").count("reloaded") == before:
+    while True:
         query = queries[len(latencies) % len(queries)]
-        latencies.append(
-            timed(lambda q=query: conn.search_s(directory.BASE_DN, 2, q, ["uid"]))
-        )
+        search = functools.partial(conn.search_s, directory.BASE_DN, 2, query, ["uid"])
+        latencies.append(timed(search))
+        # Ask the metrics a few times a second only: each asks the reactor too.
+        if time.perf_counter() - checked > 0.1:
+            checked = time.perf_counter()
+            now = reloads(metrics_url)
+            if now != before:
+                break
         if time.perf_counter() - start > 120:
             raise RuntimeError("reload did not finish in 120 s")
+    if now.get("success", 0) == before.get("success", 0):
+        raise RuntimeError("reload refused: see the bridge's log")
     rebuild_s = time.perf_counter() - start
     return {
         "rebuild_s": rebuild_s,
@@ -208,8 +226,9 @@ def run_size(
     csv_path = workdir / "members.csv"
     directory.write_members(csv_path, members)
     bridge_port, slapd_port = servers.free_port(), servers.free_port()
+    metrics_port = servers.free_port()
     config_path = workdir / "bridge.conf"
-    config_path.write_text(directory.bridge_config(csv_path, bridge_port))
+    config_path.write_text(directory.bridge_config(csv_path, bridge_port, metrics_port))
 
     tree = directory.bridge_tree(config_path)
     directory.write_ldif(tree, workdir / "data.ldif")
@@ -231,7 +250,10 @@ def run_size(
         report["bridge"]["startup_s"] = startup
         report["bridge"]["rss_mb"] = servers.rss_mb(bridge.pid)
         if rebuild:
-            report["bridge"].update(rebuild_under_load(url, bridge, members, samples))
+            metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"
+            report["bridge"].update(
+                rebuild_under_load(url, metrics_url, bridge, members, samples)
+            )
     finally:
         servers.stop(bridge)
     return report

@@ -36,7 +36,8 @@ class CsvFileSource:
             with self.path.open(encoding=self.settings.encoding, newline="") as f:
                 reader = csv.DictReader(f)
                 self._check_header(list(reader.fieldnames or []))
-                return [self._record(row) for row in reader]
+                common: dict[str, str] = {}
+                return [self._record(row, common) for row in reader]
         except OSError as e:
             raise SourceError(
                 f"cannot read member file {self.path}: {e.strerror}"
@@ -91,9 +92,17 @@ class CsvFileSource:
                 f"its header is: {', '.join(header)}"
             )
 
-    def _record(self, row: Mapping[str, str | None]) -> MemberRecord:
+    def _record(
+        self, row: Mapping[str, str | None], common: dict[str, str]
+    ) -> MemberRecord:
+        """One row's member; ``common`` keeps one copy of each company, team,
+        plan and location name, which thousands of rows repeat."""
+
         def cell(field: str) -> str:
             return (row.get(self.settings.columns[field]) or "").strip()
+
+        def shared(value: str) -> str:
+            return common.setdefault(value, value)
 
         teams = cell("team").split(self.settings.team_separator)
         status = cell("status").lower()
@@ -101,10 +110,10 @@ class CsvFileSource:
             member_id=cell("member_id"),
             full_name=cell("full_name"),
             email=cell("email"),
-            company=cell("company"),
-            teams=tuple(t.strip() for t in teams if t.strip()),
-            plan=cell("plan"),
-            location=cell("location"),
+            company=shared(cell("company")),
+            teams=tuple(shared(t.strip()) for t in teams if t.strip()),
+            plan=shared(cell("plan")),
+            location=shared(cell("location")),
             card=cell("card"),
             pin=cell("pin"),
             active=not status or status in self.settings.active_statuses,

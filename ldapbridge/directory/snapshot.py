@@ -98,7 +98,10 @@ def _username(record: MemberRecord, rule: str) -> tuple[str, str]:
     if not record.member_id:
         return "", "no member id"
 
-    email = record.email.strip().lower()
+    stripped = record.email.strip()
+    email = stripped.lower()
+    # The username is often the email as given: one string, not two.
+    email = stripped if email == stripped else email
     if rule == "member_id":
         candidate = record.member_id.strip().lower()
     elif not email:

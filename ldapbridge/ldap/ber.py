@@ -18,16 +18,23 @@ SEARCH_RESULT_ENTRY = 0x64
 CONTROLS = 0xA0
 
 
+# Every single octet, made once: tags and short lengths are most of what a
+# sync's hundred thousand entries are wrapped in.
+_OCTET = tuple(bytes((n,)) for n in range(256))
+
+
 def length(n: int) -> bytes:
     """The BER length octets of a content of ``n`` bytes (definite form)."""
     if n < 0x80:
-        return bytes((n,))
+        return _OCTET[n]
+    if n < 0x100:
+        return b"\x81" + _OCTET[n]
     body = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes((0x80 | len(body),)) + body
+    return _OCTET[0x80 | len(body)] + body
 
 
 def tlv(tag: int, content: bytes) -> bytes:
-    return bytes((tag,)) + length(len(content)) + content
+    return _OCTET[tag] + length(len(content)) + content
 
 
 def octets(value: bytes | str, tag: int = OCTET_STRING) -> bytes:
@@ -55,6 +62,12 @@ def search_result_entry(dn: bytes, attributes: bytes) -> bytes:
 def message(message_id: int, operation: bytes, controls: bytes = b"") -> bytes:
     """An LDAPMessage around an encoded protocol operation."""
     return tlv(SEQUENCE, integer(message_id) + operation + controls)
+
+
+def messages(message_id: int, operations: Iterable[bytes]) -> list[bytes]:
+    """LDAPMessages of one ID around each operation (a search's entries)."""
+    encoded_id = integer(message_id)
+    return [tlv(SEQUENCE, encoded_id + operation) for operation in operations]
 
 
 def result(

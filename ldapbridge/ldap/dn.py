@@ -9,11 +9,16 @@ runs of spaces collapsed (every naming attribute here is caseIgnore).
 from __future__ import annotations
 
 import functools
+import re
 
 ESCAPE_ALWAYS = ',+"\\<>;='
 HEX_DIGITS = "0123456789abcdefABCDEF"
 
 RDN = tuple[tuple[str, str], ...]
+
+# A value needs escaping only if it holds one of these (RFC 4514 2.4); most
+# usernames and group names do not, and skip the character walk.
+_NEEDS_ESCAPE = re.compile(r'[,+"\\<>;=\x00-\x1f]|\A[ #]| \Z')
 
 
 class InvalidDN(ValueError):
@@ -22,6 +27,8 @@ class InvalidDN(ValueError):
 
 def escape_value(value: str) -> str:
     """Escape an attribute value for use in a DN string (RFC 4514 2.4)."""
+    if not _NEEDS_ESCAPE.search(value):
+        return value
     out = []
     last = len(value) - 1
     for i, char in enumerate(value):
@@ -76,6 +83,16 @@ def format_normal(rdns: tuple[RDN, ...]) -> str:
         )
         for rdn in rdns
     )
+
+
+def child_normal(attribute: str, value: str, parent_ndn: str) -> str:
+    """The normal form of ``attribute=value,<parent>`` from the parent's.
+
+    The same as normalizing the child's DN string, without parsing it again:
+    a tree of many entries is built from RDNs it already holds.
+    """
+    rdn = f"{attribute.lower()}={escape_value(fold_value(value))}"
+    return f"{rdn},{parent_ndn}" if parent_ndn else rdn
 
 
 def fold_value(value: str) -> str:

@@ -250,7 +250,7 @@ def _match_extensible(node: Extensible, entry: Entry) -> bool | None:
     if node.attribute:
         attributes = [node.attribute]
     else:
-        attributes = [a for a in entry.values if a not in node.skip]
+        attributes = [a for a in entry.attribute_names() if a not in node.skip]
     results = [_extensible_on(node, a, entry.get(a)) for a in attributes]
     if node.dn_attributes:
         results.extend(_extensible_on_dn(node, entry))

@@ -24,7 +24,7 @@ def entry_ldif(entry: Entry, attributes: Iterable[str]) -> bytes:
     lines = [attributeAsLDIF("dn", entry.dn)]
     for attribute in attributes:
         name = entry.names[attribute]
-        lines.extend(attributeAsLDIF(name, value) for value in entry.values[attribute])
+        lines.extend(attributeAsLDIF(name, value) for value in entry.get(attribute))
     return b"".join(lines) + b"\n"
 
 

@@ -23,6 +23,11 @@ class Selection:
     all_operational: bool = False
     names: tuple[str, ...] = ()
     types_only: bool = False
+    # The attributes chosen, by the entry's attribute names and privilege:
+    # a sync's hundred thousand entries come in a handful of shapes.
+    _chosen: dict[tuple[object, bool], tuple[str, ...]] = attrs.field(
+        factory=dict, init=False, eq=False, repr=False
+    )
 
     @classmethod
     def from_request(cls, requested: list[Any], types_only: bool) -> Selection:
@@ -50,14 +55,21 @@ class Selection:
             self.all_operational or self.names or self.types_only
         )
 
-    def attributes(self, entry: Entry, privileged: bool = False) -> list[str]:
+    def attributes(self, entry: Entry, privileged: bool = False) -> tuple[str, ...]:
+        key = (entry.shape, privileged)
+        chosen = self._chosen.get(key)
+        if chosen is None:
+            chosen = self._chosen[key] = tuple(self._choose(entry, privileged))
+        return chosen
+
+    def _choose(self, entry: Entry, privileged: bool) -> list[str]:
         chosen = list(entry.user_attributes(privileged)) if self.all_user else []
         if self.all_operational:
             chosen.extend(entry.operational_attributes())
         chosen.extend(
             n
             for n in self.names
-            if n in entry.values and n not in chosen and entry.may_read(n, privileged)
+            if entry.has(n) and n not in chosen and entry.may_read(n, privileged)
         )
         return chosen
 

@@ -145,6 +145,7 @@ class BridgeProtocol(LDAPConnection):
         self.identity: Identity | None = None
         self.bound_dn = ""
         self.paged = PagedSearches(factory.limits.max_paged_searches)
+        self.handlers = self._handlers()
 
     def connectionMade(self) -> None:
         super().connectionMade()
@@ -159,7 +160,7 @@ class BridgeProtocol(LDAPConnection):
     def handle(self, message: Any) -> None:
         request = message.value
         message_id = message.id
-        handler = self._handlers().get(type(request), self._handle_unknown)
+        handler = self.handlers.get(type(request), self._handle_unknown)
         response_tag = RESPONSE_TAGS.get(type(request))
         if response_tag is not None and self.over_capacity():
             self._send(message_id, ber.result(response_tag, results.BUSY, BUSY))
@@ -214,12 +215,8 @@ class BridgeProtocol(LDAPConnection):
     ) -> None:
         """Write search result entries in one call: one syscall, not one each."""
         if self.connected and entries:
-            self.transport.writeSequence(
-                [
-                    ber.message(message_id, selection.encode(e, privileged))
-                    for e in entries
-                ]
-            )
+            encoded = (selection.encode(e, privileged) for e in entries)
+            self.transport.writeSequence(ber.messages(message_id, encoded))
 
     def _finish(self, op: Operation) -> None:
         """Write the one summary line of an operation, and count it.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import attrs
 
@@ -27,6 +28,9 @@ SCOPE_CHILDREN = 3
 
 
 # Attributes with an equality index: the ones searched by value.
+# Where an index key's entries are: one position, or several.
+Positions = int | tuple[int, ...]
+
 INDEXED = frozenset(
     {
         "objectclass",
@@ -82,9 +86,9 @@ class DirectoryTree:
         self.identities = {i.ndn: i for i in identities}
         self.base_ndn = self.entries[0].ndn if self.entries else ""
         # Other names members may bind with (casefolded), to their DN.
-        self.bind_names = {name.casefold(): ndn for name, ndn in bind_names.items()}
+        self.bind_names = {_folded(name): ndn for name, ndn in bind_names.items()}
         self.member_dns = {
-            i.member.username.casefold(): self.entries[self.position[i.ndn]].dn
+            _folded(i.member.username): self.entries[self.position[i.ndn]].dn
             for i in self.identities.values()
             if i.member is not None
         }
@@ -183,7 +187,9 @@ class DirectoryTree:
         match node:
             case filters.Compare("=", attribute, value) if attribute in INDEXED:
                 key = schema.equality_rule(attribute).normalize(value)
-                return set(self.index[attribute].get(key, ())), key is not None
+                found = self.index[attribute].get(key, ())
+                positions = {found} if isinstance(found, int) else set(found)
+                return positions, key is not None
             case filters.And(items) if items:
                 plans = [self._candidates(i) for i in items]
                 known = [c for c, _ in plans if c is not None]
@@ -211,31 +217,86 @@ def _subtree_ends(entries: list[Entry]) -> list[int]:
     return ends
 
 
+def _folded(name: str) -> str:
+    """``name`` casefolded; the same string when it already is (usernames
+    mostly are), rather than a copy of each kept in the maps."""
+    folded = name.casefold()
+    return name if folded == name else folded
+
+
 def _is_under(entry: Entry, ancestor: Entry) -> bool:
     return entry.ndn.endswith("," + ancestor.ndn) or not ancestor.ndn
 
 
-def _build_index(entries: list[Entry]) -> dict[str, dict[object, list[int]]]:
-    """Map attribute -> comparison key -> positions, for INDEXED attributes.
-
-    DN values (member, memberOf) name entries of this same tree, whose normal
-    forms are already known: looking them up beats parsing each DN again.
-    """
-    known_ndns = {e.dn: e.ndn for e in entries}
-    index: dict[str, dict[object, list[int]]] = {a: defaultdict(list) for a in INDEXED}
+def _build_index(entries: list[Entry]) -> dict[str, dict[object, Positions]]:
+    """Map attribute -> comparison key -> positions, for INDEXED attributes."""
+    known_ndns: dict[str, object] = {e.dn: e.ndn for e in entries}
+    keyers = {a: _keyer(a, known_ndns) for a in INDEXED}
+    # A key's first position is kept bare: most keys (a username, a card)
+    # have only one, and a list or tuple of one would cost more than it holds.
+    # Keys with more gather a list while building and keep a tuple.
+    index: dict[str, dict[object, Any]] = {a: {} for a in INDEXED}
     for position, entry in enumerate(entries):
-        for attribute in INDEXED.intersection(entry.values):
-            for key in _index_keys(entry, attribute, known_ndns):
-                index[attribute][key].append(position)
+        for attribute in INDEXED.intersection(entry.attribute_names()):
+            keys = index[attribute]
+            for key in keyers[attribute].keys(entry.get(attribute)):
+                found = keys.get(key)
+                if found is None:
+                    keys[key] = position
+                elif isinstance(found, int):
+                    keys[key] = [found, position]
+                else:
+                    found.append(position)
+    for keys in index.values():
+        for key, positions in keys.items():
+            if isinstance(positions, list):
+                keys[key] = tuple(positions)
     return index
 
 
-def _index_keys(entry: Entry, attribute: str, known_ndns: dict[str, str]) -> set:
+# Attributes whose few values repeat across many entries: each value's key is
+# worked out once.  Values unique to an entry (a username, a mail) are not
+# remembered: that would only hold a copy of each while the tree is built.
+REPEATED = frozenset({"objectclass", "objectcategory", "gidnumber"})
+
+
+def _keyer(attribute: str, known_ndns: dict[str, object]) -> _Keyer:
     rule = schema.equality_rule(attribute)
-    if rule is not schema.DISTINGUISHED_NAME:
-        return set(entry.keys(attribute, rule))
-    values = entry.get(attribute)
-    return {known_ndns.get(v) or rule.normalize(v) for v in values} - {None}
+    if rule is schema.DISTINGUISHED_NAME:
+        # DN values (member, memberOf) name entries of this same tree, whose
+        # normal forms are known: looking them up beats parsing each DN again.
+        return _Keyer(rule, known_ndns)
+    return _Keyer(rule, {} if attribute in REPEATED else None)
+
+
+class _Keyer:
+    """Comparison keys of one attribute's values, remembered in ``memo``.
+
+    A key equal to its value (a lowercase username) is the value itself,
+    rather than a copy kept for each entry.
+    """
+
+    def __init__(
+        self, rule: schema.MatchingRule, memo: dict[str, object] | None
+    ) -> None:
+        self.rule = rule
+        self.memo = memo
+
+    def keys(self, values: tuple[str, ...]) -> set[object]:
+        keys = set()
+        for value in values:
+            key = _UNSEEN if self.memo is None else self.memo.get(value, _UNSEEN)
+            if key is _UNSEEN:
+                key = self.rule.normalize(value)
+                key = value if key == value else key
+                if self.memo is not None:
+                    self.memo[value] = key
+            if key is not None:
+                keys.add(key)
+        return keys
+
+
+_UNSEEN = object()
 
 
 def build_tree(
@@ -246,11 +307,11 @@ def build_tree(
     """Lay out a snapshot's members and groups as entries, in DIT order."""
     builder = _TreeBuilder(profile)
     builder.add_suffix()
-    builder.add_container(profile.layout.people_dn, "people")
+    builder.add_container("people")
     builder.add_members(snapshot)
-    builder.add_container(profile.layout.groups_dn, "groups")
+    builder.add_container("groups")
     builder.add_groups(snapshot)
-    builder.add_container(profile.layout.services_dn, "services")
+    builder.add_container("services")
     builder.add_services(services)
     root_dse = _root_dse(profile.layout.base_dn)
     return DirectoryTree(
@@ -277,79 +338,120 @@ def _root_dse(base_dn: str) -> Entry:
 
 
 class _TreeBuilder:
+    """Adds entries in depth-first order, each under the entry added for its
+    parent, whose DN and normal form it extends."""
+
     def __init__(self, profile: Profile) -> None:
         self.profile = profile
         self.entries: list[Entry] = []
         self.identities: list[Identity] = []
         self.bind_names: dict[str, str] = {}
+        # Identical value tuples (objectClass, a plan, a team) are kept once.
+        self.shared_values: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self.containers: dict[str, Entry] = {}
 
     def add(
         self,
-        entry_dn: str,
+        parent: Entry,
+        rdn: tuple[str, str],
         attributes: dict,
         operational: dict = {},  # noqa: B006 (read only)
         restricted: frozenset[str] = frozenset(),
     ) -> Entry:
-        rdns = dn.parse(entry_dn)
+        """Add the entry named ``rdn`` (type, unescaped value) under ``parent``."""
+        attribute, value = rdn
+        entry_dn = f"{attribute}={dn.escape_value(value)},{parent.dn}"
+        ndn = dn.child_normal(attribute, value, parent.ndn)
+        # Most DNs are already in normal form: keep one string, not two.
+        ndn = entry_dn if ndn == entry_dn else ndn
+        return self._append(
+            entry_dn, ndn, parent.ndn, attributes, operational, restricted
+        )
+
+    def _append(
+        self,
+        entry_dn: str,
+        ndn: str,
+        parent_ndn: str,
+        attributes: dict,
+        operational: dict,
+        restricted: frozenset[str],
+    ) -> Entry:
         entry = Entry(
             dn=entry_dn,
-            ndn=dn.format_normal(rdns),
-            parent_ndn=dn.format_normal(rdns[1:]),
+            ndn=ndn,
+            parent_ndn=parent_ndn,
             attributes=attributes,
             operational={"entryDN": [entry_dn], **operational},
             restricted=restricted,
+            shared=self.shared_values,
         )
         self.entries.append(entry)
         return entry
 
     def add_suffix(self) -> None:
         base = self.profile.layout.base_dn
-        attr, value = dn.parse(base)[0][0]
+        rdns = dn.parse(base)
+        attr, value = rdns[0][0]
         object_classes = {
             "dc": ["top", "domain"],
             "o": ["top", "organization"],
             "ou": ["top", "organizationalUnit"],
         }.get(attr.lower(), ["top", "extensibleObject"])
-        self.add(base, {"objectClass": object_classes, attr: [value]})
+        attributes = {"objectClass": object_classes, attr: [value]}
+        ndn, parent_ndn = dn.format_normal(rdns), dn.format_normal(rdns[1:])
+        self.suffix = self._append(base, ndn, parent_ndn, attributes, {}, frozenset())
 
-    def add_container(self, container_dn: str, name: str) -> None:
-        self.add(
-            container_dn, {"objectClass": ["top", "organizationalUnit"], "ou": [name]}
+    def add_container(self, name: str) -> None:
+        """Add ``ou=<name>`` under the suffix (the layout's people, groups and
+        services DNs)."""
+        self.containers[name] = self.add(
+            self.suffix,
+            ("ou", name),
+            {"objectClass": ["top", "organizationalUnit"], "ou": [name]},
         )
 
     def add_members(self, snapshot: Snapshot) -> None:
         groups_of: dict[str, list[str]] = defaultdict(list)
         all_gid = self.profile.settings.gid_number_base
         for group in snapshot.groups:
+            group_dn = self.profile.group_dn(group)
             for username in group.usernames:
-                groups_of[username].append(self.profile.group_dn(group))
+                groups_of[username].append(group_dn)
             if group.kind == "all":
                 all_gid = group.gid_number
 
+        people = self.containers["people"]
+        self.member_dns: dict[str, str] = {}
         for member in snapshot.members:
             group_dns = groups_of[member.username]
             entry = self.add(
-                self.profile.member_dn(member),
+                people,
+                (self.profile.user_rdn, member.username),
                 self.profile.member_attributes(member, all_gid, group_dns),
                 self.profile.member_operational(group_dns),
                 self.profile.restricted,
             )
+            self.member_dns[member.username] = entry.dn
             self.identities.append(Identity(entry.ndn, member=member))
             for name in self.profile.bind_names(member):
                 self.bind_names[name] = entry.ndn
 
     def add_groups(self, snapshot: Snapshot) -> None:
-        dn_of = {m.username: self.profile.member_dn(m) for m in snapshot.members}
+        groups = self.containers["groups"]
         for group in snapshot.groups:
-            member_dns = [dn_of[u] for u in group.usernames]
+            member_dns = [self.member_dns[u] for u in group.usernames]
             self.add(
-                self.profile.group_dn(group),
+                groups,
+                ("cn", group.name),
                 self.profile.group_attributes(group, member_dns),
             )
 
     def add_services(self, services: Sequence[ServiceAccount]) -> None:
         for account in services:
-            service_dn = f"cn={dn.escape_value(account.name)},"
-            service_dn += self.profile.layout.services_dn
-            entry = self.add(service_dn, self.profile.service_attributes(account.name))
+            entry = self.add(
+                self.containers["services"],
+                ("cn", account.name),
+                self.profile.service_attributes(account.name),
+            )
             self.identities.append(Identity(entry.ndn, service=account))

@@ -6,6 +6,7 @@ the CLI and the twistd plugin both start.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -89,6 +90,16 @@ def first_snapshot(refresher: Refresher) -> tuple[Snapshot, bool]:
     if result.snapshot is None:
         raise SourceError(result.message)
     return result.snapshot, False
+
+
+# How long a thread may hold the interpreter while another waits for it.
+# Snapshots are built and fetched in threads; Python's default (5 ms) would
+# let a build hold up each lookup that long, several times per request.
+SWITCH_INTERVAL_S = 0.001
+
+
+def _share_the_interpreter_promptly() -> None:
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
 
 
 def check_base_dn(settings: Settings) -> None:
@@ -284,6 +295,7 @@ def make_service(
     loaded.
     """
     check_settings(settings)
+    _share_the_interpreter_promptly()
     metrics = Metrics()
     pause = Pause()
     feed = make_feed(settings, pause, metrics)

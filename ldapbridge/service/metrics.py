@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
@@ -35,6 +36,7 @@ class Metrics:
         self.clock = clock
         self.snapshot: Snapshot | None = None
         self.confirmed_at = 0.0
+        self._series: dict[tuple[str, int], tuple[Any, Any]] = {}
         self._ldap_metrics()
         self._snapshot_metrics()
         self._refresh_metrics()
@@ -143,12 +145,25 @@ class Metrics:
         self.connections_open.dec()
 
     def operation_finished(self, op: Operation, elapsed_s: float) -> None:
-        self.operations.labels(op.name, str(op.code)).inc()
-        self.operation_seconds.labels(op.name).observe(elapsed_s)
+        count, seconds = self._operation_series(op.name, op.code)
+        count.inc()
+        seconds.observe(elapsed_s)
         if op.name == "bind":
             self.binds.labels(op.reason or "unknown").inc()
         if op.entries:
             self.entries.inc(op.entries)
+
+    def _operation_series(self, name: str, code: int) -> tuple[Any, Any]:
+        """The counter and histogram of one kind of operation and result,
+        looked up once: every LDAP operation counts in them."""
+        key = (name, code)
+        series = self._series.get(key)
+        if series is None:
+            series = self._series[key] = (
+                self.operations.labels(name, str(code)),
+                self.operation_seconds.labels(name),
+            )
+        return series
 
     # -- the directory being served --------------------------------------
 

@@ -10,6 +10,7 @@ import attrs
 import pytest
 
 from ldapbridge import config
+from ldapbridge.directory.filesource import CsvFileSource
 from ldapbridge.directory.httpclient import HttpClient
 from ldapbridge.directory.httpsource import HttpSource
 from ldapbridge.directory.refresh import Refresher
@@ -319,3 +320,41 @@ class TestObserver:
             "source error connection",
             "failed",
         ]
+
+
+class TestExportRefresh:
+    """An export is listed whole each time; the refresher keeps only a
+    fingerprint of it, which must still tell every change."""
+
+    def refresher(self, tmp_path: Path, export: Path) -> Refresher:
+        settings = load(
+            tmp_path,
+            bridge_config(
+                {"type": "file", "path": str(export)},
+                snapshot={"path": str(tmp_path / "snapshot.json")},
+            ),
+        )
+        store = SnapshotStore(settings.snapshot.path)
+        source = CsvFileSource(settings.source)
+        return Refresher(source, settings.directory, settings.snapshot, store)
+
+    def test_the_same_export_is_unchanged_and_a_new_pin_is_published(
+        self, tmp_path: Path
+    ) -> None:
+        """A PIN, which no log or repr shows, is a change like any other."""
+        export = tmp_path / "members.csv"
+        demo = Path(__file__).parents[2] / "demo" / "members.csv"
+        export.write_text(demo.read_text(encoding="utf-8"), encoding="utf-8")
+        refresher = self.refresher(tmp_path, export)
+        assert refresher.refresh().outcome == "published"
+        assert refresher.refresh().outcome == "unchanged"
+
+        export.write_text(
+            export.read_text(encoding="utf-8").replace(",0042,", ",0043,", 1),
+            encoding="utf-8",
+        )
+        result = refresher.refresh()
+        assert (result.outcome, result.new_snapshot) == ("published", True)
+        alex = by_username(result.snapshot)["alex.demo@example.com"]
+        assert alex.pin == "0043"
+        assert refresher.refresh().outcome == "unchanged"
