@@ -28,6 +28,7 @@ from ldapbridge.directory.sources import (
     SourceError,
 )
 from ldapbridge.directory.store import SnapshotStore, StoredSnapshot, StoreError
+from ldapbridge.text import printable
 
 log = Logger(namespace="ldapbridge.directory")
 
@@ -286,8 +287,8 @@ class Refresher:
             if skipped not in self._reported:
                 log.warn(
                     "skipped member record {member_id}: {reason}",
-                    member_id=skipped.member_id,
-                    reason=skipped.reason,
+                    member_id=printable(skipped.member_id),
+                    reason=printable(skipped.reason),
                 )
         self._reported = set(snapshot.skipped)
         log.info(
@@ -335,4 +336,10 @@ def describe(snapshot: Snapshot) -> str:
 
 def describe_skipped(skipped: Iterable[SkippedRecord]) -> list[str]:
     """One line per skipped record, for the sync command's report."""
-    return [f"skipped {s.member_id}: {s.reason}" for s in skipped]
+    return [f"skipped {describe_record(s)}" for s in skipped]
+
+
+def describe_record(skipped: SkippedRecord) -> str:
+    """``member id: reason`` with control characters escaped: both come from
+    the platform, and a newline in them would forge a line of the report."""
+    return f"{printable(skipped.member_id)}: {printable(skipped.reason)}"

@@ -33,6 +33,7 @@ from ldapbridge.ldap.results import LDAPError
 from ldapbridge.ldap.search import SearchRequest, Selection
 from ldapbridge.ldap.throttle import BindThrottle
 from ldapbridge.ldap.tree import DirectoryTree, Identity, NoSuchEntry
+from ldapbridge.text import printable, shorten
 
 log = Logger(namespace="ldapbridge.ldap")
 
@@ -232,12 +233,12 @@ class BridgeProtocol(LDAPConnection):
             peer=self.peer,
             op=op.name,
             msgid=op.message_id,
-            dn=_shorten(op.dn),
+            dn=shorten(op.dn),
             scope=op.scope,
-            filter=_printable(op.filter),
+            filter=printable(op.filter),
             result=op.code,
             entries=op.entries,
-            reason=_printable(op.reason),
+            reason=printable(op.reason),
             ms=elapsed_s * 1000,
             bound=self.bound_dn,
         )
@@ -491,25 +492,3 @@ def _text(value: Any) -> str:
     if isinstance(value, bytes):
         return value.decode("utf-8", errors="replace")
     return "" if value is None else str(value)
-
-
-# Longest client-given text (DN, filter) a log line carries: a client,
-# even an anonymous one, must not write a megabyte into the log per request.
-MAX_LOGGED_CHARS = 512
-
-
-def _shorten(text: str) -> str:
-    """``text`` cut to MAX_LOGGED_CHARS, saying how much was left out."""
-    if len(text) <= MAX_LOGGED_CHARS:
-        return text
-    cut = len(text) - MAX_LOGGED_CHARS
-    return f"{text[:MAX_LOGGED_CHARS]}...({cut} more characters)"
-
-
-def _printable(text: str) -> str:
-    """``text`` shortened, with control characters escaped, so a client cannot
-    forge log lines (a newline in a filter would start a fake one)."""
-    text = _shorten(text)
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)

@@ -16,6 +16,7 @@ import attrs
 from ldapbridge.config import ConfigError, Settings
 from ldapbridge.directory.fields import published
 from ldapbridge.directory.model import Member, MemberRecord, Snapshot
+from ldapbridge.directory.refresh import describe_record
 from ldapbridge.directory.snapshot import build_snapshot
 from ldapbridge.directory.sources import SourceError
 from ldapbridge.hashes import is_hash
@@ -25,6 +26,7 @@ from ldapbridge.ldap.servertypes import make_profile
 from ldapbridge.ldap.tree import DirectoryTree
 from ldapbridge.service.app import check_settings, make_source, make_tree
 from ldapbridge.service.exposure import check_exposure
+from ldapbridge.text import printable
 
 OK, PROBLEMS = 0, 1
 
@@ -120,7 +122,7 @@ def _report_exposure(settings: Settings, snapshot: Snapshot, out: IO[str]) -> in
 def _report_skipped(snapshot: Snapshot, out: IO[str]) -> int:
     print(f"skipped records: {len(snapshot.skipped)}", file=out)
     for skipped in snapshot.skipped:
-        print(f"  {skipped.member_id}: {skipped.reason}", file=out)
+        print(f"  {describe_record(skipped)}", file=out)
     return len(snapshot.skipped)
 
 
@@ -262,10 +264,11 @@ def why_missing(settings: Settings, directory: Directory, query: str) -> str:
         if not same_email and text not in (record.member_id, record.card):
             continue
         if record.member_id in skipped:
-            return f"record {record.member_id} is skipped: {skipped[record.member_id]}"
+            reason = printable(skipped[record.member_id])
+            return f"record {printable(record.member_id)} is skipped: {reason}"
         if not record.active and not settings.directory.include_cancelled:
             return (
-                f"member {record.member_id} is cancelled, and cancelled members "
-                "are left out ([directory] include_cancelled = false)"
+                f"member {printable(record.member_id)} is cancelled, and cancelled "
+                "members are left out ([directory] include_cancelled = false)"
             )
     return f"no member has the username, email, card or member id {text!r}"

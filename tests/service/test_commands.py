@@ -50,6 +50,23 @@ class TestCheckMemberData:
         ]
         assert lines[-1] == "check passed: 0 problem(s), 1 warning(s)"
 
+    def test_control_characters_in_a_skipped_record_are_escaped(
+        self, tmp_path: Path
+    ) -> None:
+        """A newline and an escape in a member id are shown as \\x0a and \\x1b,
+        so the record cannot forge a line of the report or colour the terminal."""
+        status, lines = check(
+            tmp_path,
+            '"M-4\nproblem: forged\x1b[31m",Ann One,,,,Active,',
+            "M-5,Bob Two,bob@example.com,,,Active,",
+        )
+
+        assert status == 0
+        assert lines[3:5] == [
+            "skipped records: 1",
+            "  M-4\\x0aproblem: forged\\x1b[31m: no email address",
+        ]
+
     def test_the_server_publishes_the_duplicate_check_publishes(
         self, tmp_path: Path
     ) -> None:

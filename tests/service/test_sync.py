@@ -155,6 +155,30 @@ class TestSyncCommand:
             "  skipped 3000003: no email address",
         ]
 
+    def test_control_characters_in_a_skipped_record_are_escaped(
+        self, tmp_path: Path
+    ) -> None:
+        """A newline and an escape in a member id are shown as \\x0a and \\x1b
+        in the report and the log, so the record cannot forge a line of either."""
+        export = tmp_path / "members.csv"
+        export.write_text(
+            "Member ID,Full Name,Email,Access Card,Second Card,Status,Password Hash\n"
+            '"M-4\nWARN forged\x1b[31m",Ann One,,,,Active,\n'
+            "M-5,Bob Two,bob@example.com,,,Active,\n",
+            encoding="utf-8",
+        )
+
+        done = subprocess.run(
+            sync_command(tmp_path, demo_config(export)),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        escaped = "M-4\\x0aWARN forged\\x1b[31m: no email address"
+        assert done.stdout.splitlines()[2] == f"  skipped {escaped}"
+        assert f"skipped member record {escaped}\n" in done.stderr
+        assert "\x1b" not in done.stdout + done.stderr
+
     def test_a_failed_sync_exits_1_with_the_reason(
         self, tmp_path: Path, sim: NexudusSim
     ) -> None:
