@@ -30,6 +30,11 @@ from ldapbridge.directory.snapshot import build_snapshot, fold_name
 from ldapbridge.directory.sources import SourceError
 from ldapbridge.service.app import make_checker, make_source
 
+# A tab or line break inside a value would shift or split the record, and a
+# NUL or an escape would reach PaperCut's user list: every C0 and C1 control
+# character, and DEL, becomes a space.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
 CONFIG_ENV = "LDAPBRIDGE_CONFIG"
 DEFAULT_CONFIG = "/etc/ldapbridge/bridge.conf"
 
@@ -108,8 +113,7 @@ def user_line(member: Member, settings: config.DirectorySettings) -> str:
         "",
         values.pin,
     ]
-    # A tab or line break inside a value would shift or split the record.
-    return "\t".join(re.sub(r"[\t\r\n]", " ", field) for field in fields)
+    return "\t".join(CONTROL_CHARACTERS.sub(" ", field) for field in fields)
 
 
 # -- the sync program --------------------------------------------------------

@@ -249,6 +249,21 @@ class TestSyncProgramSafety:
         line = "ana@x.org\tAna Lima Jr\tana@x.org\t\t\t007\t\t\t\t\t\n"
         assert result == (0, line, "")
 
+    def test_nul_escape_or_other_control_character_becomes_a_space(
+        self, sync: list[str], tmp_path: Path
+    ) -> None:
+        """A NUL, an escape, a DEL or a C1 control inside a value becomes a space,
+        as a tab does, so none reaches PaperCut."""
+        members = tmp_path / "members.csv"
+        header = "Member ID,Full Name,Email,Access Card\n"
+        name = "Ana\x00Lima\x1b[31mJr\x7fda\x85Silva"
+        members.write_text(header + f'M-1,"{name}",ana@x.org,007\n', "utf-8")
+
+        result = run(sync, "-", "all-users", config=write_config(tmp_path, members))
+
+        line = "ana@x.org\tAna Lima [31mJr da Silva\tana@x.org\t\t\t007\t\t\t\t\t\n"
+        assert result == (0, line, "")
+
     def test_generated_directory_matches_what_ldap_publishes(
         self, sync: list[str], tmp_path: Path
     ) -> None:
