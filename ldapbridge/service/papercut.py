@@ -55,8 +55,11 @@ class Directory:
     def member(self, username: str) -> Member | None:
         return self.members.get(username.strip().casefold())
 
+    def find_group(self, name: str) -> Group | None:
+        return self.groups.get(fold_name(name))
+
     def group(self, name: str) -> Group:
-        group = self.groups.get(fold_name(name))
+        group = self.find_group(name)
         if group is None:
             raise ProgramError(f"no group named {name!r}")
         return group
@@ -157,8 +160,11 @@ def _group_members(directory: Directory, args: list[str], stdin: BinaryIO) -> li
 def _is_user_in_group(
     directory: Directory, args: list[str], stdin: BinaryIO
 ) -> list[str]:
-    group = directory.group(_argument(args, 0, "a group name"))
+    group = directory.find_group(_argument(args, 0, "a group name"))
     username = _argument(args, 1, "a username").strip().casefold()
+    # PaperCut expects Y or N here: nobody is in a group that does not exist.
+    if group is None:
+        return ["N"]
     return ["Y" if username in (u.casefold() for u in group.usernames) else "N"]
 
 

@@ -185,6 +185,22 @@ class TestSyncProgram:
 
         assert result == (1, "", "ldapbridge: no group named 'Chess Club'\n")
 
+    def test_is_user_in_an_unknown_group_answers_n(
+        self, sync: list[str], demo: Path
+    ) -> None:
+        """`- is-user-in-group` with a group that does not exist prints N and
+        exits 0, as PaperCut's protocol expects Y or N."""
+        result = run(
+            sync,
+            "-",
+            "is-user-in-group",
+            "Chess Club",
+            "alex.demo@example.com",
+            config=demo,
+        )
+
+        assert result == (0, "N\n", "")
+
     def test_unknown_command_prints_usage(self, sync: list[str], demo: Path) -> None:
         """Anything but `- <command>` exits 1 with the list of commands."""
         assert run(sync, "all-users", config=demo) == (
