@@ -459,6 +459,13 @@ def _attribute_names(s: _Section) -> dict[str, str]:
     return names
 
 
+# Two or more dot-separated labels of letters, digits and inner hyphens: the
+# domain of a userPrincipalName, which PaperCut and Windows clients bind with.
+_DOMAIN = re.compile(
+    r"([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+)
+
+
 def _domain_names(s: _Section, base_dn: str, profile: str) -> dict[str, str]:
     """upn_suffix and netbios_domain, by default from base_dn's dc= parts."""
     dc_parts = [
@@ -470,6 +477,8 @@ def _domain_names(s: _Section, base_dn: str, profile: str) -> dict[str, str]:
     domain = s.text("netbios_domain", dc_parts[0] if dc_parts else "").upper()
     if profile == "ad" and not upn_suffix:
         s.fail("upn_suffix", "a DNS domain such as example.com", "nothing")
+    if profile == "ad" and not _DOMAIN.fullmatch(upn_suffix):
+        s.fail("upn_suffix", "a DNS domain such as example.com", repr(upn_suffix))
     if profile == "ad" and not domain:
         s.fail("netbios_domain", "a domain name such as EXAMPLE", "nothing")
     # Bind names are split at these characters, so the names cannot hold them.
@@ -654,11 +663,12 @@ def _security(s: _Section) -> SecuritySettings:
             s.fail(
                 "cleartext_password_networks", "IP networks such as 10.0.0.0/8", network
             )
+    failure_delay_s = s.number("failure_delay_s", 1.0, 0, 60)
     return SecuritySettings(
         require_tls_for_passwords=s.boolean("require_tls_for_passwords", True),
         cleartext_password_networks=networks,
-        failure_delay_s=s.number("failure_delay_s", 1.0, 0, 60),
-        max_failure_delay_s=s.number("max_failure_delay_s", 8.0, 0, 600),
+        failure_delay_s=failure_delay_s,
+        max_failure_delay_s=_max_failure_delay(s, failure_delay_s),
         lockout_failures_per_dn=s.integer("lockout_failures_per_dn", 10, 0, 10**6),
         lockout_failures_per_address=s.integer(
             "lockout_failures_per_address", 50, 0, 10**6
@@ -666,6 +676,19 @@ def _security(s: _Section) -> SecuritySettings:
         failure_window_s=s.number("failure_window_s", 900.0, 1, 86400 * 7),
         lockout_s=s.number("lockout_s", 900.0, 0, 86400 * 7),
     )
+
+
+def _max_failure_delay(s: _Section, failure_delay_s: float) -> float:
+    """The longest failed-bind delay; the doubling starts at failure_delay_s, so
+    a smaller cap would silently lower the first delay too."""
+    max_failure_delay_s = s.number("max_failure_delay_s", 8.0, 0, 600)
+    if max_failure_delay_s < failure_delay_s:
+        s.fail(
+            "max_failure_delay_s",
+            f"at least [security] failure_delay_s ({failure_delay_s:g})",
+            f"{max_failure_delay_s:g}",
+        )
+    return max_failure_delay_s
 
 
 def _limits(s: _Section) -> LimitsSettings:

@@ -95,6 +95,28 @@ class TestProfileKeys:
             "found nothing"
         )
 
+    @pytest.mark.parametrize(
+        "upn_suffix",
+        ["print example.com", "localhost", "example..com", ".example.com", "-a.com"],
+    )
+    def test_ad_profile_refuses_a_upn_suffix_that_is_not_a_domain(
+        self, upn_suffix: str
+    ) -> None:
+        """Spaces, a single label or an empty label are not a DNS domain."""
+        with pytest.raises(config.ConfigError) as raised:
+            load(profile="ad", upn_suffix=upn_suffix)
+
+        assert str(raised.value) == (
+            "[directory] upn_suffix: expected a DNS domain such as example.com, "
+            f"found {upn_suffix!r}"
+        )
+
+    def test_ad_profile_takes_a_domain_with_digits_and_hyphens(self) -> None:
+        """A upn_suffix such as print-2.Example.org is kept, lowercased."""
+        settings = load(profile="ad", upn_suffix="print-2.Example.org")
+
+        assert settings.directory.upn_suffix == "print-2.example.org"
+
     def test_pin_attribute_taken_by_the_profile_is_refused(self) -> None:
         """A PIN on uid would replace the username: make_profile refuses it."""
         settings = load(pin_attribute="UID")

@@ -114,6 +114,11 @@ class TestErrors:
                 "found 'soon'",
             ),
             (
+                {"security": {"failure_delay_s": "2", "max_failure_delay_s": "1.5"}},
+                "[security] max_failure_delay_s: expected at least [security] "
+                "failure_delay_s (2), found 1.5",
+            ),
+            (
                 {"limits": {"max_message_bytes": "10"}},
                 "[limits] max_message_bytes: expected an integer from 1024 to "
                 "1073741824, found '10'",

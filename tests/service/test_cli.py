@@ -177,6 +177,35 @@ class TestCheck:
             "from 0 to 65535, found 'banana'\n"
         )
 
+    @pytest.mark.parametrize(
+        ("sections", "message"),
+        [
+            (
+                {"security": {"failure_delay_s": "4", "max_failure_delay_s": "2"}},
+                "[security] max_failure_delay_s: expected at least [security] "
+                "failure_delay_s (4), found 2",
+            ),
+            (
+                {"directory": {"profile": "ad", "upn_suffix": "print server"}},
+                "[directory] upn_suffix: expected a DNS domain such as "
+                "example.com, found 'print server'",
+            ),
+        ],
+    )
+    def test_inconsistent_security_or_domain_is_a_config_error(
+        self, tmp_path: Path, sections: dict[str, dict[str, str]], message: str
+    ) -> None:
+        """A delay cap below the first delay, or a upn_suffix that is not a
+        domain, stops check with exit 2 and the key, expectation and value."""
+        config = write_config(tmp_path, demo_config(**sections))
+
+        result = run_cli("check", "--config", str(config), cwd=tmp_path)
+
+        assert (result.returncode, result.stderr) == (
+            2,
+            f"ldapbridge: config error: {message}\n",
+        )
+
     def test_metrics_address_without_port_is_an_error(self, tmp_path: Path) -> None:
         """[metrics] bind_address alone is refused: the listener needs a port."""
         config = write_config(
