@@ -85,7 +85,12 @@ class Refresher:
         self._lock = threading.Lock()
 
     def load_stored(self) -> Snapshot | None:
-        """Adopt the snapshot on disk, if there is a usable one."""
+        """Adopt the snapshot on disk, if there is a usable one.
+
+        Usable or not, the file is not read again until it is replaced: the
+        refresh after this one would otherwise log the same complaint again.
+        """
+        self._stamp = self.store.stamp()
         try:
             stored = self.store.load()
         except StoreError as e:
@@ -303,7 +308,6 @@ class Refresher:
         if stamp is None or stamp == self._stamp:
             return False
         snapshot = self.load_stored()
-        self._stamp = stamp
         if snapshot is None:
             return False
         log.info(
@@ -318,7 +322,6 @@ class Refresher:
         self._remember({r.member_id: r for r in stored.records})
         self._source_skipped = ()
         self._reported = set(self.last_good.skipped)
-        self._stamp = self.store.stamp()
         # The next refresh lists everyone: the file says nothing of changes.
         self._since = None
         self._full_at = None

@@ -179,6 +179,20 @@ class TestSyncCommand:
         assert f"skipped member record {escaped}\n" in done.stderr
         assert "\x1b" not in done.stdout + done.stderr
 
+    def test_a_corrupt_stored_snapshot_is_reported_once(
+        self, tmp_path: Path, sim: NexudusSim
+    ) -> None:
+        """A snapshot file that is not JSON is logged once, then replaced."""
+        stored = tmp_path / "ldapbridge-snapshot.json"
+        stored.write_text("{not json", encoding="utf-8")
+
+        done = sync(tmp_path, sim)
+
+        assert done.returncode == 0
+        assert done.stderr.count("cannot use the stored snapshot") == 1
+        assert f"cannot use the stored snapshot: {stored} is not JSON" in done.stderr
+        assert stored.read_text(encoding="utf-8").startswith("{")
+
     def test_a_failed_sync_exits_1_with_the_reason(
         self, tmp_path: Path, sim: NexudusSim
     ) -> None:
