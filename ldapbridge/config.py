@@ -459,10 +459,11 @@ def _attribute_names(s: _Section) -> dict[str, str]:
     return names
 
 
-# Two or more dot-separated labels of letters, digits and inner hyphens: the
-# domain of a userPrincipalName, which PaperCut and Windows clients bind with.
+# Dot-separated labels of letters, digits and inner hyphens: the domain of a
+# userPrincipalName, which PaperCut and Windows clients bind with.  One label
+# is allowed: a base_dn of dc=local gives "local", which older sites use.
 _DOMAIN = re.compile(
-    r"([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+    r"([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
 )
 
 

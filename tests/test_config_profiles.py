@@ -97,12 +97,12 @@ class TestProfileKeys:
 
     @pytest.mark.parametrize(
         "upn_suffix",
-        ["print example.com", "localhost", "example..com", ".example.com", "-a.com"],
+        ["print example.com", "example..com", ".example.com", "-a.com", "a_b.com"],
     )
     def test_ad_profile_refuses_a_upn_suffix_that_is_not_a_domain(
         self, upn_suffix: str
     ) -> None:
-        """Spaces, a single label or an empty label are not a DNS domain."""
+        """Spaces, an empty label or an underscore are not a DNS domain."""
         with pytest.raises(config.ConfigError) as raised:
             load(profile="ad", upn_suffix=upn_suffix)
 
@@ -110,6 +110,12 @@ class TestProfileKeys:
             "[directory] upn_suffix: expected a DNS domain such as example.com, "
             f"found {upn_suffix!r}"
         )
+
+    def test_ad_profile_takes_a_single_label_domain_from_the_base_dn(self) -> None:
+        """dc=local, as older sites have, gives upn_suffix local."""
+        settings = load(profile="ad", base_dn="dc=local")
+
+        assert settings.directory.upn_suffix == "local"
 
     def test_ad_profile_takes_a_domain_with_digits_and_hyphens(self) -> None:
         """A upn_suffix such as print-2.Example.org is kept, lowercased."""
