@@ -322,27 +322,46 @@ def hide(node: Node, attributes: frozenset[str]) -> Node:
     return node
 
 
-def to_text(node: Node) -> str:
-    """The RFC 4515 string form of a filter, for logs."""
+def to_text(node: Node, masked: frozenset[str] = frozenset()) -> str:
+    """The RFC 4515 string form of a filter, for logs.
+
+    Values tested against ``masked`` attributes (passwords, PINs) are written
+    as ``***``: a client may send a secret in a filter, and logs keep none.
+    """
     match node:
         case And(items):
-            return "(&" + "".join(to_text(i) for i in items) + ")"
+            return "(&" + "".join(to_text(i, masked) for i in items) + ")"
         case Or(items):
-            return "(|" + "".join(to_text(i) for i in items) + ")"
+            return "(|" + "".join(to_text(i, masked) for i in items) + ")"
         case Not(item):
-            return "(!" + to_text(item) + ")"
+            return "(!" + to_text(item, masked) + ")"
         case Present(attribute):
             return f"({attribute}=*)"
         case Compare(op, attribute, value):
-            return f"({attribute}{op}{_escape(value)})"
+            return f"({attribute}{op}{_shown(attribute, value, masked)})"
         case Substrings(attribute, initial, middle, final):
+            if _is_masked(attribute, masked):
+                return f"({attribute}={MASK})"
             pieces = [initial or "", *middle, final or ""]
             return f"({attribute}=" + "*".join(_escape(p) for p in pieces) + ")"
         case Extensible(rule, attribute, value, dn_attributes):
             dn_part = ":dn" if dn_attributes else ""
             rule_part = f":{rule}" if rule else ""
-            return f"({attribute or ''}{dn_part}{rule_part}:={_escape(value)})"
+            shown = _shown(attribute or "", value, masked)
+            return f"({attribute or ''}{dn_part}{rule_part}:={shown})"
     raise AssertionError(node)
+
+
+MASK = "***"
+
+
+def _is_masked(attribute: str, masked: frozenset[str]) -> bool:
+    # Options (userPassword;binary) name the same attribute.
+    return attribute.split(";", 1)[0] in masked
+
+
+def _shown(attribute: str, value: str, masked: frozenset[str]) -> str:
+    return MASK if _is_masked(attribute, masked) else _escape(value)
 
 
 def _escape(value: str) -> str:

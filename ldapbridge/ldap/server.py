@@ -21,7 +21,17 @@ from twisted.python.failure import Failure
 
 from ldapbridge.config import SecuritySettings
 from ldapbridge.directory.passwords import PasswordChecker
-from ldapbridge.ldap import ber, controls, decode, dn, filters, oids, results, tls
+from ldapbridge.ldap import (
+    ber,
+    controls,
+    decode,
+    dn,
+    filters,
+    oids,
+    results,
+    schema,
+    tls,
+)
 from ldapbridge.ldap.binds import BindOutcome, authenticate
 from ldapbridge.ldap.connection import (
     ConnectionFactory,
@@ -319,7 +329,7 @@ class BridgeProtocol(LDAPConnection):
         response_controls = b""
         try:
             search = SearchRequest.from_ldaptor(request, controls.parse(ctrls))
-            op.filter = filters.to_text(search.filter)
+            op.filter = filters.to_text(search.filter, self._log_masked())
             tree = self.bridge.holder.tree
             entries, op.code, response_controls = self._run_search(tree, search)
             self._send_entries(
@@ -360,6 +370,10 @@ class BridgeProtocol(LDAPConnection):
                 results.INSUFFICIENT_ACCESS_RIGHTS,
                 "bind first: anonymous clients may read the root DSE only",
             )
+
+    def _log_masked(self) -> frozenset[str]:
+        """Attributes whose asserted values the log must not show."""
+        return schema.SECRET_ATTRIBUTES | self.bridge.holder.tree.restricted
 
     def _privileged(self) -> bool:
         """Service accounts may read restricted attributes (PINs)."""
@@ -402,7 +416,7 @@ class BridgeProtocol(LDAPConnection):
                 _text(request.ava.attributeDesc.value).lower(),
                 _text(request.ava.assertionValue.value),
             )
-            op.filter = filters.to_text(node)
+            op.filter = filters.to_text(node, self._log_masked())
             if not self._privileged():
                 node = filters.hide(node, entry.restricted)
             matched = filters.evaluate(node, entry)

@@ -71,6 +71,31 @@ class TestTextLog:
         assert len(line.findall(log)) == 1
 
 
+    def test_secret_values_in_filters_and_compares_are_masked(
+        self, demo_server: RunningServer
+    ) -> None:
+        """A password or PIN sent in a filter or a compare is logged as ***."""
+        ldap_tool(
+            "ldapsearch", demo_server, "-D", SERVICE_DN, "-w", SERVICE_PASSWORD,
+            "-b", BASE_DN,
+            "(|(userPassword=alex-demo-pw)(pin=4821*)(uid=alex.demo@example.com))",
+            "cn",
+        )  # fmt: skip
+        ldap_tool(
+            "ldapcompare", demo_server, "-D", SERVICE_DN, "-w", SERVICE_PASSWORD,
+            f"uid=alex.demo@example.com,ou=people,{BASE_DN}",
+            "userPassword;binary:alex-demo-pw",
+        )  # fmt: skip
+        log = wait_for_log(demo_server, r"op=compare .*userpassword;binary=\*\*\*")
+
+        assert (
+            r"filter=(|(userpassword=***)(pin=***)(uid=alex.demo@example.com))"
+            in log
+        )
+        assert "alex-demo-pw" not in log
+        assert "4821" not in log
+
+
 class TestJsonLog:
     def test_every_line_is_json_with_the_operation_fields(self, tmp_path: Path) -> None:
         """With format = json each line is one JSON object with named fields."""
