@@ -218,9 +218,19 @@ class Refresher:
         ]
 
     def _shrink_problem(self, snapshot: Snapshot) -> str:
-        """Why ``snapshot`` shrank too much; "" when it did not."""
+        """Why ``snapshot`` shrank too much; "" when it did not.
+
+        With no last good snapshot, an empty one is a shrink too: published,
+        it would tell PaperCut that every user it knows is gone.
+        """
         if self.last_good is None:
-            return ""
+            if snapshot.active_count:
+                return ""
+            return (
+                "the source lists no active members, and there is no last good "
+                "snapshot to compare with; an empty directory is not published "
+                "unless accepted"
+            )
         before, after = self.last_good.active_count, snapshot.active_count
         if before == 0 or after >= before:
             return ""
@@ -318,7 +328,9 @@ class Refresher:
         return True
 
     def _adopt(self, stored: StoredSnapshot) -> None:
-        self.last_good = build_snapshot(stored.records, self.directory)
+        # Its age is the file's: a restart must not make old data look fresh.
+        snapshot = build_snapshot(stored.records, self.directory)
+        self.last_good = attrs.evolve(snapshot, built_at=stored.written_at)
         self._remember({r.member_id: r for r in stored.records})
         self._source_skipped = ()
         self._reported = set(self.last_good.skipped)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -195,6 +196,31 @@ class TestShrinkGuard:
             "attempts; last: HTTP 500"
         )
 
+    def test_an_empty_first_listing_is_refused(
+        self, tmp_path: Path, sim: NexudusSim
+    ) -> None:
+        """With no last good snapshot, a listing with no active member is refused."""
+        archive(sim, 50)
+        settings = settings_for(tmp_path, sim)
+        result = refresher_for(settings, FakeTime(START)).refresh()
+
+        assert (result.outcome, result.snapshot) == ("refused", None)
+        assert result.message == (
+            "the source lists no active members, and there is no last good "
+            "snapshot to compare with; an empty directory is not published "
+            "unless accepted"
+        )
+        assert SnapshotStore(settings.snapshot.path).load() is None
+
+    def test_an_empty_first_listing_can_be_accepted(
+        self, tmp_path: Path, sim: NexudusSim
+    ) -> None:
+        """A new space with no member yet publishes once the operator accepts it."""
+        archive(sim, 50)
+        settings = settings_for(tmp_path, sim)
+        result = refresher_for(settings, FakeTime(START)).refresh(accept_shrink=True)
+        assert (result.outcome, result.snapshot.active_count) == ("published", 0)
+
 
 class TestLastGoodOnDisk:
     def test_a_restart_serves_the_stored_snapshot_while_the_platform_is_down(
@@ -210,6 +236,19 @@ class TestLastGoodOnDisk:
         result = restarted.refresh()
         assert loaded.members == published.members
         assert (result.outcome, result.snapshot) == ("failed", loaded)
+
+    def test_a_stored_snapshot_is_as_old_as_its_file(
+        self, tmp_path: Path, sim: NexudusSim
+    ) -> None:
+        """Loaded after a restart, the snapshot keeps the time it was written."""
+        settings = settings_for(tmp_path, sim)
+        refresher_for(settings, FakeTime(START)).refresh()
+        path = settings.snapshot.path
+        document = json.loads(path.read_text(encoding="utf-8"))
+        path.write_text(json.dumps({**document, "written_at": START}))
+
+        loaded = refresher_for(settings, FakeTime(START + 3600)).load_stored()
+        assert loaded.built_at == START
 
     def test_a_snapshot_of_another_source_is_not_served(
         self, tmp_path: Path, sim: NexudusSim

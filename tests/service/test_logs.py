@@ -70,7 +70,6 @@ class TestTextLog:
         )
         assert len(line.findall(log)) == 1
 
-
     def test_secret_values_in_filters_and_compares_are_masked(
         self, demo_server: RunningServer
     ) -> None:
@@ -89,8 +88,7 @@ class TestTextLog:
         log = wait_for_log(demo_server, r"op=compare .*userpassword;binary=\*\*\*")
 
         assert (
-            r"filter=(|(userpassword=***)(pin=***)(uid=alex.demo@example.com))"
-            in log
+            r"filter=(|(userpassword=***)(pin=***)(uid=alex.demo@example.com))" in log
         )
         assert "alex-demo-pw" not in log
         assert "4821" not in log
