@@ -85,8 +85,11 @@ def load_directory(path: str) -> Directory:
         raise ProgramError(f"config error: {e}") from None
     except SourceError as e:
         raise ProgramError(f"cannot load members: {e}") from None
+    snapshot = _active_only(snapshot)
     if not snapshot.members:
-        raise ProgramError("the member source holds no members; refusing to answer")
+        raise ProgramError(
+            "the member source holds no active members; refusing to answer"
+        )
 
     return Directory(
         settings=settings,
@@ -94,6 +97,22 @@ def load_directory(path: str) -> Directory:
         members={m.username.casefold(): m for m in snapshot.members},
         groups={fold_name(g.name): g for g in snapshot.groups},
     )
+
+
+def _active_only(snapshot: Snapshot) -> Snapshot:
+    """``snapshot`` without cancelled members, in its groups too.
+
+    These programs have no way to mark a user disabled, as the LDAP profiles
+    do (include_cancelled): a cancelled member listed here would be imported
+    by PaperCut as a user like any other.
+    """
+    members = tuple(m for m in snapshot.members if m.active)
+    active = {m.username for m in members}
+    groups = tuple(
+        attrs.evolve(g, usernames=tuple(u for u in g.usernames if u in active))
+        for g in snapshot.groups
+    )
+    return attrs.evolve(snapshot, members=members, groups=groups)
 
 
 def user_line(member: Member, settings: config.DirectorySettings) -> str:

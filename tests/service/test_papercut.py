@@ -249,7 +249,8 @@ class TestSyncProgramSafety:
         assert result == (
             1,
             "",
-            "ldapbridge: the member source holds no members; refusing to answer\n",
+            "ldapbridge: the member source holds no active members; refusing to "
+            "answer\n",
         )
 
     def test_tab_or_newline_in_a_value_cannot_shift_fields(
@@ -320,6 +321,26 @@ def with_passwords(tmp_path: Path) -> Path:
     text = CSV_WITH_PASSWORDS.format(ana=hashed("pässwörd"), ex=hashed("ex-pw"))
     members.write_text(text, encoding="utf-8")
     return write_config(tmp_path, members, directory={"include_cancelled": "true"})
+
+
+class TestCancelledMembers:
+    def test_sync_leaves_cancelled_members_out_even_when_ldap_shows_them(
+        self, sync: list[str], with_passwords: Path
+    ) -> None:
+        """With include_cancelled, LDAP marks them disabled; the program, which
+        cannot, leaves them out of users and groups."""
+        users = run(sync, "-", "all-users", config=with_passwords)
+        members = run(sync, "-", "group-member-names", "all-members",
+                      config=with_passwords)  # fmt: skip
+        in_group = run(sync, "-", "is-user-in-group", "all-members", "ex@example.com",
+                       config=with_passwords)  # fmt: skip
+
+        assert users[0] == 0
+        assert [line.split("\t")[0] for line in users[1].splitlines()] == [
+            "ana.lima@example.com"
+        ]
+        assert members == (0, "ana.lima@example.com\n", "")
+        assert in_group == (0, "N\n", "")
 
 
 class TestAuthProgram:
