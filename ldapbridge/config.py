@@ -250,7 +250,7 @@ class _Section:
     def _read_secret_env(self, key: str) -> str:
         name = self._values[key].strip()
         if name not in os.environ:
-            self.fail(key, "the name of a set environment variable", repr(name))
+            self.fail(key, "the name of a set environment variable", _env_name(name))
         return os.environ[name]
 
     def parse(self, key: str, default: T, convert: Callable[[str], T], want: str) -> T:
@@ -320,8 +320,44 @@ class _Section:
             raise ConfigError(f"[{self.name}]: unknown key(s) {', '.join(unknown)}")
 
 
+# Variable names as shells and systemd write them.  Anything else given as a
+# name may be the secret itself, pasted into the wrong key.
+ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
+
+
+def _env_name(name: str) -> str:
+    if ENV_NAME.fullmatch(name):
+        return repr(name)
+    return "a value that is not an upper-case variable name (not shown)"
+
+
 def _bad(raw: str) -> T:  # type: ignore[type-var]
     raise ValueError(raw)
+
+
+def _ini_problem(error: configparser.Error) -> str:
+    """Where the file breaks INI, by line number and key name only.
+
+    configparser quotes the offending lines, and a line that broke is often
+    a secret pasted without its key: it must not reach a terminal or a log.
+    """
+    match error:
+        case configparser.MissingSectionHeaderError():
+            return f"line {error.lineno}: a key before the first [section] header"
+        case configparser.ParsingError():
+            # Python 3.13's MultilineContinuationError keeps no list of errors.
+            errors = getattr(error, "errors", None)
+            errors = errors or [(getattr(error, "lineno", "?"), "")]
+            lines = ", ".join(str(number) for number, _ in errors)
+            return f"line {lines}: expected 'key = value' or a [section] header"
+        case configparser.DuplicateOptionError():
+            return (
+                f"line {error.lineno}: key {error.option} appears twice in "
+                f"[{error.section}]"
+            )
+        case configparser.DuplicateSectionError():
+            return f"line {error.lineno}: section [{error.section}] appears twice"
+    return type(error).__name__
 
 
 def load(path: str | os.PathLike[str]) -> Settings:
@@ -336,7 +372,9 @@ def load(path: str | os.PathLike[str]) -> Settings:
             f"cannot read config file {config_path}: {e.strerror}"
         ) from None
     except configparser.Error as e:
-        raise ConfigError(f"config file {config_path} is not valid INI: {e}") from None
+        raise ConfigError(
+            f"config file {config_path} is not valid INI: {_ini_problem(e)}"
+        ) from None
 
     return parse(parser, config_path)
 

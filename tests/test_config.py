@@ -340,6 +340,21 @@ class TestErrors:
             "variable, found 'LDAPBRIDGE_TEST_UNSET'"
         )
 
+    def test_a_secret_given_as_the_variable_name_is_not_shown(
+        self, tmp_path, monkeypatch
+    ):
+        """A password_env holding what looks like the password itself is not
+        echoed: only upper-case variable names are shown."""
+        text = MINIMAL.replace(
+            "password = hunter2-secret", "password_env = Hunter2Secret"
+        )
+        message = error_of(tmp_path, text)
+        assert message == (
+            "[service.papercut] password_env: expected the name of a set environment "
+            "variable, found a value that is not an upper-case variable name (not "
+            "shown)"
+        )
+
     @pytest.mark.parametrize(
         "damaged",
         [
@@ -405,8 +420,25 @@ class TestErrors:
         )
 
     def test_not_ini(self, tmp_path):
-        """Text that is not INI is reported as such."""
+        """Text that is not INI is reported as such, with the line."""
         message = error_of(tmp_path, "ldap_port = 10389\n")
-        assert message.startswith(
+        assert message == (
             f"config file {tmp_path / 'bridge.conf'} is not valid INI: "
+            "line 1: a key before the first [section] header"
+        )
+
+    def test_a_broken_line_is_not_quoted(self, tmp_path):
+        """A secret pasted without its key is named by line number only."""
+        message = error_of(tmp_path, MINIMAL + "S3cretAdminPw\n")
+        assert message == (
+            f"config file {tmp_path / 'bridge.conf'} is not valid INI: "
+            "line 7: expected 'key = value' or a [section] header"
+        )
+
+    def test_a_repeated_key_is_named(self, tmp_path):
+        """A key given twice in a section names the key and the section."""
+        message = error_of(tmp_path, MINIMAL + "password = again\n")
+        assert message == (
+            f"config file {tmp_path / 'bridge.conf'} is not valid INI: "
+            "line 7: key password appears twice in [service.papercut]"
         )
