@@ -57,6 +57,8 @@ class ClientSettings:
 
     connect_timeout_s: float = 5.0
     read_timeout_s: float = 30.0
+    request_timeout_s: float = 300.0
+    max_response_mb: int = 100
     max_retries: int = 4
     retry_backoff_s: float = 1.0
     retry_after_max_s: float = 300.0
@@ -159,6 +161,8 @@ def _client(s: _Section) -> ClientSettings:
     return ClientSettings(
         connect_timeout_s=s.number("connect_timeout_s", 5.0, 0.01, 600.0),
         read_timeout_s=s.number("read_timeout_s", 30.0, 0.01, 3600.0),
+        request_timeout_s=s.number("request_timeout_s", 300.0, 0.01, 86400.0),
+        max_response_mb=s.integer("max_response_mb", 100, 1, 4096),
         max_retries=s.integer("max_retries", 4, 0, 20),
         retry_backoff_s=s.number("retry_backoff_s", 1.0, 0.0, 600.0),
         retry_after_max_s=s.number("retry_after_max_s", 300.0, 0.0, 3600.0),

@@ -10,6 +10,7 @@ Messages name the method and path, never a query string, body or credential.
 from __future__ import annotations
 
 import email.utils
+import json
 import time
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
@@ -18,7 +19,9 @@ from typing import Any
 
 import attrs
 import requests
+import urllib3
 from twisted.logger import Logger
+from urllib3.exceptions import ReadTimeoutError
 
 from ldapbridge import __version__
 from ldapbridge.directory.observers import RefreshObserver, Unobserved
@@ -31,6 +34,8 @@ log = Logger(namespace="ldapbridge.directory")
 
 # The longest exponential backoff between two attempts.
 MAX_BACKOFF_S = 120.0
+# Bodies are read in pieces of at most this, checking the deadline between.
+BODY_CHUNK_BYTES = 256 * 1024
 
 
 class HttpStatusError(SourceError):
@@ -74,6 +79,11 @@ class _Attempt:
     response: requests.Response | None
     problem: str = ""
     delay_s: float | None = None  # None: back off exponentially
+    body: bytes = b""
+
+
+class _BodyUnreadable(Exception):
+    """The answer's body did not arrive whole: broken, or too slow."""
 
 
 class HttpClient:
@@ -135,9 +145,9 @@ class HttpClient:
             elif response.status_code == 401 and authenticate and not renewed:
                 renewed = self.tokens.renew_after_refusal(authorization)
                 if not renewed:
-                    return self._reply(request.where, response)
+                    return self._reply(request.where, sent)
             else:
-                return self._reply(request.where, response)
+                return self._reply(request.where, sent)
 
     def _send(
         self, request: _Request, authorization: str, limiters: list[RateLimiter]
@@ -156,6 +166,7 @@ class HttpClient:
                 data=request.form,
                 headers=headers,
                 timeout=(self.limits.connect_timeout_s, self.limits.read_timeout_s),
+                stream=True,
             )
         except requests.RequestException as e:
             self.observer.source_error(failure_kind(e))
@@ -167,7 +178,49 @@ class HttpClient:
             problem = f"HTTP {response.status_code}"
             response.close()
             return _Attempt(None, problem, delay)
-        return _Attempt(response)
+        if response.status_code >= 400:
+            return _Attempt(response)
+        try:
+            return _Attempt(response, body=self._read_body(request.where, response))
+        except _BodyUnreadable as e:
+            return _Attempt(None, str(e))
+
+    def _read_body(self, where: str, response: requests.Response) -> bytes:
+        """The whole body, within request_timeout_s and max_response_mb.
+
+        The read timeout bounds each wait for data, not the whole answer: a
+        platform sending a byte a second would hold a refresh for ever.
+        Raises _BodyUnreadable (worth retrying) or SourceError (too large).
+        """
+        limits = self.limits
+        deadline = time.monotonic() + limits.request_timeout_s
+        most = limits.max_response_mb * 1024 * 1024
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            while chunk := response.raw.read1(BODY_CHUNK_BYTES, decode_content=True):
+                size += len(chunk)
+                if size > most:
+                    raise SourceError(
+                        f"{where}: the answer is larger than max_response_mb "
+                        f"({limits.max_response_mb} MB)"
+                    )
+                if time.monotonic() > deadline:
+                    self.observer.source_error("timeout")
+                    raise _BodyUnreadable(
+                        f"the answer did not arrive whole within request_timeout_s "
+                        f"({limits.request_timeout_s:g} s)"
+                    )
+                chunks.append(chunk)
+        except (urllib3.exceptions.HTTPError, OSError) as e:
+            kind = "timeout" if isinstance(e, TimeoutError | ReadTimeoutError) else ""
+            self.observer.source_error(kind or "connection")
+            raise _BodyUnreadable(
+                f"the answer broke off after {size} bytes ({type(e).__name__})"
+            ) from None
+        finally:
+            response.close()
+        return b"".join(chunks)
 
     def _before_retry(self, where: str, sent: _Attempt, attempt: int) -> None:
         """Wait before the next attempt; raise when retrying is no use."""
@@ -202,8 +255,10 @@ class HttpClient:
         if isinstance(self.pause, Pause) and self.pause.stopping:
             raise SourceError(f"{where}: stopped, the service is shutting down")
 
-    def _reply(self, where: str, response: requests.Response) -> Reply:
+    def _reply(self, where: str, sent: _Attempt) -> Reply:
         """The decoded answer; HttpStatusError or SourceError if there is none."""
+        response = sent.response
+        assert response is not None
         if response.status_code >= 400:
             response.close()
             self.observer.source_error(str(response.status_code))
@@ -211,12 +266,14 @@ class HttpClient:
                 f"{where}: HTTP {response.status_code}", response.status_code
             )
         try:
-            body = response.json()
+            # JSON between systems is UTF-8 (RFC 8259); json also reads the
+            # UTF-16 and UTF-32 that requests would have guessed.
+            body = json.loads(sent.body)
         except ValueError:
             self.observer.source_error("invalid")
             raise SourceError(
                 f"{where}: the answer is not JSON (HTTP {response.status_code}, "
-                f"{len(response.content)} bytes)"
+                f"{len(sent.body)} bytes)"
             ) from None
         next_link = response.links.get("next", {}).get("url", "")
         return Reply(response.status_code, body, response.headers, next_link)
@@ -249,6 +306,8 @@ class HttpClient:
                 json=json_body,
                 timeout=(timeout_s, timeout_s),
                 allow_redirects=False,
+                # Only the status counts: a slow body must not hold the bind.
+                stream=True,
             )
         except requests.RequestException as e:
             raise UnreachableError(describe_failure(e, timeout_s, timeout_s)) from None

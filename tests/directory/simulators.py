@@ -51,6 +51,7 @@ class Answer:
     status: int
     body: bytes = b""
     headers: dict[str, str] = attrs.field(factory=dict)
+    trickle_s: float = 0.0  # pause between the body's bytes
 
     @classmethod
     def of(cls, status: int, document: Any, **headers: str) -> Answer:
@@ -70,6 +71,7 @@ class Fault:
     delay_s: float = 0.0
     times: int = 1
     passthrough: bool = False  # after the delay, answer normally
+    trickle_s: float = 0.0  # then send the body a byte at a time
 
 
 class Simulator:
@@ -121,11 +123,15 @@ class Simulator:
         with self.lock:
             self.seen.append(seen)
             fault = self._take_fault(seen.path)
-        if fault is not None:
-            time.sleep(fault.delay_s)
-            if not fault.passthrough:
-                return Answer(fault.status, fault.body, fault.headers)
-        return self.route(seen)
+        if fault is None:
+            return self.route(seen)
+        time.sleep(fault.delay_s)
+        answer = (
+            self.route(seen)
+            if fault.passthrough
+            else Answer(fault.status, fault.body, fault.headers)
+        )
+        return attrs.evolve(answer, trickle_s=fault.trickle_s)
 
     def _take_fault(self, path: str) -> Fault | None:
         for fault in self.faults:
@@ -214,7 +220,13 @@ def _handler_for(simulator: Simulator) -> type[BaseHTTPRequestHandler]:
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(answer.body)))
             self.end_headers()
-            self.wfile.write(answer.body)
+            if not answer.trickle_s:
+                self.wfile.write(answer.body)
+                return
+            for offset in range(len(answer.body)):
+                self.wfile.write(answer.body[offset : offset + 1])
+                self.wfile.flush()
+                time.sleep(answer.trickle_s)
 
         def log_message(self, format: str, *args: Any) -> None:
             pass  # the tests read the simulator's own record

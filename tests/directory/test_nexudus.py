@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
+from time import monotonic
 
 import pytest
 
@@ -258,6 +259,39 @@ class TestNexudusFailures:
         assert str(caught.value) == (
             "GET /api/spaces/coworkers: gave up after 2 attempts; "
             "last: no answer within 0.2 s"
+        )
+
+    def test_an_answer_that_trickles_in_is_cut_off(self, tmp_path: Path) -> None:
+        """Bytes arriving within read_timeout_s of each other do not hold the
+        fetch past request_timeout_s; the attempt is retried, then fails."""
+        with small_sim(3) as sim:
+            sim.fail(COWORKERS, times=2, passthrough=True, trickle_s=0.05)
+            settings = settings_for(
+                tmp_path, sim, read_timeout_s="1", request_timeout_s="0.3",
+                max_retries="1", retry_backoff_s="0",
+            )  # fmt: skip
+            began = monotonic()
+            with pytest.raises(UnreachableError) as caught:
+                http_source(settings).fetch_all()
+        assert str(caught.value) == (
+            "GET /api/spaces/coworkers: gave up after 2 attempts; last: the answer "
+            "did not arrive whole within request_timeout_s (0.3 s)"
+        )
+        assert monotonic() - began < 5
+
+    def test_an_answer_larger_than_max_response_mb_fails_the_fetch(
+        self, tmp_path: Path
+    ) -> None:
+        """A body past max_response_mb is refused, not held in memory."""
+        with small_sim(3) as sim:
+            huge = b'{"Records": [' + b" " * (1024 * 1024 + 10) + b"]}"
+            sim.fail(COWORKERS, status=200, body=huge)
+            settings = settings_for(tmp_path, sim, max_response_mb="1")
+            with pytest.raises(SourceError) as caught:
+                http_source(settings).fetch_all()
+        assert str(caught.value) == (
+            "GET /api/spaces/coworkers: the answer is larger than max_response_mb "
+            "(1 MB)"
         )
 
     def test_malformed_json_fails_the_fetch(self, tmp_path: Path) -> None:
