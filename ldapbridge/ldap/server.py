@@ -141,6 +141,18 @@ class BridgeFactory(ConnectionFactory):
         self.tls = server_tls
         self.throttle = BindThrottle(self.security, self.clock)
 
+    def apply(self, limits: ServerLimits, security: SecuritySettings) -> None:
+        """Put reloaded settings in force: limits for connections opened from
+        now on, security for every bind from now on."""
+        if limits != self.limits:
+            self.limits = limits
+            self.frame_limits = limits.frame_limits()
+        if security != self.security:
+            self.security = security
+            # Failures counted under the old thresholds would mean something
+            # else under the new ones: counting starts again.
+            self.throttle = BindThrottle(security, self.clock)
+
     def buildProtocol(self, addr: Any) -> BridgeProtocol:
         p = BridgeProtocol(self)
         p.factory = self

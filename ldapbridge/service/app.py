@@ -330,10 +330,23 @@ def make_service(
     loader = FeedLoader(pause, metrics)
     top.reloader = Reloader(bridge, reactor, loader.load)
     top.reloader.hooks.append(loader.commit_to(factory, refreshing))
+    top.reloader.hooks.append(limits_reload_hook(factory))
     if current_tls is not None:
         top.reloader.hooks.append(tls_reload_hook(factory, current_tls))
     ReloadService(top.reloader).setServiceParent(top)
     return top
+
+
+def limits_reload_hook(
+    factory: BridgeFactory,
+) -> Callable[[Settings], Callable[[], None]]:
+    """A reload hook: the new [limits] and [security] settings."""
+
+    def hook(settings: Settings) -> Callable[[], None]:
+        limits = ServerLimits.from_settings(settings.limits)
+        return lambda: factory.apply(limits, settings.security)
+
+    return hook
 
 
 def tls_reload_hook(

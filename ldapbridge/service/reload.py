@@ -26,6 +26,7 @@ from ldapbridge.config import Settings
 from ldapbridge.directory.model import Snapshot
 from ldapbridge.directory.sources import SourceError
 from ldapbridge.ldap.tree import DirectoryTree
+from ldapbridge.service.exposure import check_exposure
 
 if TYPE_CHECKING:
     from ldapbridge.service.app import Bridge
@@ -95,6 +96,12 @@ class Reloader:
         """Blocking: read the config and source and build the new tree."""
         settings = config.load(path)
         snapshot, tree = self.load(settings)
+        # The listeners keep the address they started on, whatever the file
+        # now says: the demo passwords are judged against that one.
+        server = attrs.evolve(
+            settings.server, bind_address=self.started.server.bind_address
+        )
+        check_exposure(attrs.evolve(settings, server=server), snapshot)
         commits = tuple(hook(settings) for hook in self.hooks)
         return Prepared(settings, snapshot, tree, commits)
 

@@ -24,6 +24,7 @@ from tests.support import (
     SERVICE_DN,
     SERVICE_PASSWORD,
     RunningServer,
+    demo_config,
     ldap_tool,
     running_server,
 )
@@ -183,3 +184,73 @@ class TestReloadWithBrokenConfig:
             in log
         )
         assert len(after) == 46
+
+
+REAL_EXPORT = (
+    "Member ID,Full Name,Email,Status\nR-1,Real Person,real@example.org,Active\n"
+)
+
+
+class TestReloadedSafetySettings:
+    def test_demo_password_brought_in_by_a_reload_is_refused_off_loopback(
+        self, tmp_path: Path
+    ) -> None:
+        """A server listening beyond loopback refuses a reload to the demo
+        password, as it would refuse to start with it."""
+        export = tmp_path / "members.csv"
+        export.write_text(REAL_EXPORT, encoding="utf-8")
+        real = {"password": "a-long-real-secret"}
+        public = {"bind_address": "0.0.0.0"}
+        with running_server(
+            demo_config(export, server=public, service__papercut=real),
+            tmp_path / "server",
+        ) as server:
+            write_config(server, demo_config(export, server=public))
+            hangup(server)
+            log = wait_for_log(server, "reload refused")
+
+        assert (
+            REFUSED + "[server] bind_address: expected a loopback address while "
+            "[service.papercut] password is the public demo password, found 0.0.0.0"
+            in log
+        )
+
+    def test_new_connection_limit_applies_to_new_connections(
+        self, tmp_path: Path
+    ) -> None:
+        """After a reload to max_connections = 1, a second connection is refused
+        while the first, opened before, keeps working."""
+        with (
+            running_server(metrics_config(), tmp_path) as server,
+            service_connection(server) as first,
+        ):
+            write_config(server, metrics_config(limits={"max_connections": "1"}))
+            hangup(server)
+            wait_for_log(server, "reloaded config")
+            second = ldap_tool(
+                "ldapwhoami", server, "-D", SERVICE_DN, "-w", SERVICE_PASSWORD
+            )
+            still = member_uids(first)
+
+        assert second.returncode != 0
+        assert len(still) == 46
+
+    def test_requiring_tls_applies_to_the_next_bind(self, tmp_path: Path) -> None:
+        """A reload that takes loopback out of cleartext_password_networks makes
+        the next cleartext password bind get confidentialityRequired (13)."""
+        with running_server(metrics_config(), tmp_path) as server:
+            before = ldap_tool(
+                "ldapwhoami", server, "-D", SERVICE_DN, "-w", SERVICE_PASSWORD
+            )
+            strict = {
+                "require_tls_for_passwords": "true",
+                "cleartext_password_networks": "192.0.2.0/24",
+            }
+            write_config(server, metrics_config(security=strict))
+            hangup(server)
+            wait_for_log(server, "reloaded config")
+            after = ldap_tool(
+                "ldapwhoami", server, "-D", SERVICE_DN, "-w", SERVICE_PASSWORD
+            )
+
+        assert (before.returncode, after.returncode) == (0, 13)
