@@ -84,6 +84,10 @@ def authenticate(
 
     if _compared_at_once(identity):
         accepted, reason = _check(identity, checker, password)
+        if not accepted:
+            # A miss must cost what an unknown name's does, or the time
+            # taken would tell which service DNs exist.
+            yield threads.deferToThread(verify_secret, password, _DUMMY_HASH)
     else:
         accepted, reason = yield threads.deferToThread(
             _check, identity, checker, password
@@ -122,6 +126,9 @@ def _check(
     member = identity.member
     assert member is not None
     if not member.active:
+        # Refused whatever the password, but only after as long a check as
+        # an unknown name's: a cancelled member must not stand out by timing.
+        verify_secret(password, _DUMMY_HASH)
         return False, "inactive_member"
     if checker.check(member, password):
         return True, "member"

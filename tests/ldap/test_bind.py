@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import ldap3
 
 from tests import demo
@@ -32,6 +34,22 @@ EMPTY_PASSWORD = (
 )
 
 
+# A wrong guess costs at least one check of a bcrypt hash of cost 10 (tens of
+# milliseconds); answered without one, it takes well under a millisecond.
+HASH_CHECK_MIN_S = 0.01
+
+
+def refusal_s(server: RunningServer, dn: str, password: str) -> float:
+    """The shortest of three refused binds' round trips, on one connection."""
+    times = []
+    with connection(server, user=None) as conn:
+        for _ in range(3):
+            began = time.monotonic()
+            assert simple_bind(conn, dn, password)["result"] == 49
+            times.append(time.monotonic() - began)
+    return min(times)
+
+
 def whoami(server: RunningServer, *auth: str) -> tuple[int, str, str]:
     done = ldap_tool("ldapwhoami", server, *auth)
     return done.returncode, done.stdout, done.stderr
@@ -46,6 +64,11 @@ class TestServiceBind:
         """A wrong service password gets invalidCredentials (49)."""
         code, _, err = whoami(demo_server, "-D", SERVICE_DN, "-w", "papercut-dem0")
         assert (code, err) == (49, BAD_CREDENTIALS)
+
+    def test_wrong_service_password_takes_as_long_as_an_unknown_dn(self, demo_server):
+        """A service account's plain password is compared at once, but a miss
+        is answered only after a hash check, as for a name that does not exist."""
+        assert refusal_s(demo_server, SERVICE_DN, "papercut-dem0") >= HASH_CHECK_MIN_S
 
     def test_service_account_binds_with_ldap3(self, demo_server):
         """ldap3 binds as the service account with result success (0)."""
@@ -276,6 +299,11 @@ class TestCancelledMembers:
         code, _, err = whoami(cancelled_server, "-D", row.dn, "-w", demo.ALEX_PASSWORD)
         assert (code, err) == (49, BAD_CREDENTIALS)
         assert "reason=inactive_member" in cancelled_server.log()
+
+    def test_cancelled_member_is_refused_after_a_hash_check(self, cancelled_server):
+        """A published cancelled member is refused no faster than an unknown DN."""
+        row = demo.by_email("jonas.weber@example.de")
+        assert refusal_s(cancelled_server, row.dn, "guess") >= HASH_CHECK_MIN_S
 
     def test_active_member_binds_on_the_server_with_cancelled(self, cancelled_server):
         """Publishing cancelled members does not stop active ones binding."""
