@@ -6,6 +6,7 @@ the CLI and the twistd plugin both start.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import attrs
 from twisted.application import service
 from twisted.internet import endpoints
+from twisted.internet.error import ReactorNotRunning
 from twisted.logger import Logger
 from twisted.protocols.tls import TLSMemoryBIOFactory
 
@@ -266,13 +268,19 @@ class ListenerService(service.Service):
         # Listening fails inside startService, which `ldapbridge serve` calls
         # before the reactor runs: stopping it then would raise and leave the
         # process running, so stop it once it runs.
-        self.reactor.callWhenRunning(self.reactor.stop)
+        self.reactor.callWhenRunning(_stop_once, self.reactor)
 
     def stopService(self) -> Any:
         super().stopService()
         if self.port is not None:
             return self.port.stopListening()
         return None
+
+
+def _stop_once(reactor: Any) -> None:
+    """Stop the reactor; a second listener that failed finds it stopping."""
+    with contextlib.suppress(ReactorNotRunning):
+        reactor.stop()
 
 
 class BridgeService(service.MultiService):

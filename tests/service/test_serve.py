@@ -268,6 +268,25 @@ class TestBadStart:
             done.stdout,
         )
 
+    def test_two_ports_in_use_are_both_named_without_a_traceback(self, tmp_path):
+        """With the LDAP and the metrics port both taken, each is reported and
+        the server exits 1, stopping once."""
+        with socket.socket() as ldap_holder, socket.socket() as metrics_holder:
+            for holder in (ldap_holder, metrics_holder):
+                holder.bind(("127.0.0.1", 0))
+                holder.listen()
+            port = ldap_holder.getsockname()[1]
+            metrics_port = metrics_holder.getsockname()[1]
+            metrics = f"[metrics]\nbind_address = 127.0.0.1\nport = {metrics_port}\n\n"
+            config = demo_config_file(
+                tmp_path, port=port, **{"[logging]": metrics + "[logging]"}
+            )
+            done = run([*SERVE, str(config)], tmp_path)
+        assert done.returncode == 1
+        assert "cannot listen for LDAP" in done.stdout
+        assert "cannot listen for metrics" in done.stdout
+        assert "Traceback" not in done.stdout + done.stderr
+
     def test_missing_config_file(self, tmp_path):
         """A config path that does not exist: exit 2 naming it."""
         done = run([*SERVE, str(tmp_path / "nope.conf")], tmp_path)
