@@ -637,7 +637,11 @@ def _services(
             )
         password = section.secret("password")
         if not password:
-            section.fail("password", "a non-empty password", "nothing")
+            # Name the key that gave nothing: password_env's variable may be
+            # set but empty, or password_file's file blank.
+            section.fail(
+                section.secret_key("password"), "a non-empty password", "nothing"
+            )
         _check_not_damaged(section, password or "")
         section.check_unknown()
         accounts.append(ServiceAccount(name=account_name, password=password or ""))

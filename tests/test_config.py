@@ -290,6 +290,17 @@ class TestErrors:
             "[service.papercut] password: expected a non-empty password, found nothing"
         )
 
+    def test_service_password_from_an_empty_variable(self, tmp_path, monkeypatch):
+        """A set but empty password_env variable is blamed on password_env."""
+        monkeypatch.setenv("LDAPBRIDGE_TEST_EMPTY", "")
+        text = MINIMAL.replace(
+            "password = hunter2-secret", "password_env = LDAPBRIDGE_TEST_EMPTY"
+        )
+        assert error_of(tmp_path, text) == (
+            "[service.papercut] password_env: expected a non-empty password, "
+            "found nothing"
+        )
+
     def test_service_section_without_a_name(self, tmp_path):
         """[service.] would make the DN cn=,ou=services,...: it needs a name."""
         text = MINIMAL.replace("[service.papercut]", "[service.]")
