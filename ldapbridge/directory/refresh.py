@@ -218,29 +218,7 @@ class Refresher:
         ]
 
     def _shrink_problem(self, snapshot: Snapshot) -> str:
-        """Why ``snapshot`` shrank too much; "" when it did not.
-
-        With no last good snapshot, an empty one is a shrink too: published,
-        it would tell PaperCut that every user it knows is gone.
-        """
-        if self.last_good is None:
-            if snapshot.active_count:
-                return ""
-            return (
-                "the source lists no active members, and there is no last good "
-                "snapshot to compare with; an empty directory is not published "
-                "unless accepted"
-            )
-        before, after = self.last_good.active_count, snapshot.active_count
-        if before == 0 or after >= before:
-            return ""
-        drop = (before - after) / before
-        if drop <= self.settings.max_shrink:
-            return ""
-        return (
-            f"active members would drop from {before} to {after} ({drop:.1%} "
-            f"fewer; [snapshot] max_shrink allows {self.settings.max_shrink:.1%})"
-        )
+        return shrink_problem(self.last_good, snapshot, self.settings.max_shrink)
 
     def _refuse(
         self, outcome: str, full: bool, reason: str, adopted: bool
@@ -337,6 +315,32 @@ class Refresher:
         # The next refresh lists everyone: the file says nothing of changes.
         self._since = None
         self._full_at = None
+
+
+def shrink_problem(before: Snapshot | None, after: Snapshot, max_shrink: float) -> str:
+    """Why publishing ``after`` in place of ``before`` is refused; "" if not.
+
+    With no last good snapshot, an empty one is a shrink too: published,
+    it would tell PaperCut that every user it knows is gone.
+    """
+    if before is None:
+        if after.active_count:
+            return ""
+        return (
+            "the source lists no active members, and there is no last good "
+            "snapshot to compare with; an empty directory is not published "
+            "unless accepted"
+        )
+    old, new = before.active_count, after.active_count
+    if old == 0 or new >= old:
+        return ""
+    drop = (old - new) / old
+    if drop <= max_shrink:
+        return ""
+    return (
+        f"active members would drop from {old} to {new} ({drop:.1%} "
+        f"fewer; [snapshot] max_shrink allows {max_shrink:.1%})"
+    )
 
 
 def describe(snapshot: Snapshot) -> str:

@@ -198,9 +198,9 @@ def check_command(settings: config.Settings, args: argparse.Namespace) -> int:
 
 
 def export_command(settings: config.Settings, args: argparse.Namespace) -> int:
-    from ldapbridge.service.commands import export_ldif, read_directory
+    from ldapbridge.service.commands import export_ldif, served_directory
 
-    chunks = export_ldif(read_directory(settings), args.operational)
+    chunks = export_ldif(served_directory(settings, sys.stderr), args.operational)
     if args.output is None:
         sys.stdout.buffer.writelines(chunks)
         sys.stdout.buffer.flush()
@@ -230,9 +230,9 @@ def open_private(path: str) -> BinaryIO:
 
 
 def lookup_command(settings: config.Settings, args: argparse.Namespace) -> int:
-    from ldapbridge.service.commands import lookup, read_directory, why_missing
+    from ldapbridge.service.commands import lookup, served_directory, why_missing
 
-    directory = read_directory(settings)
+    directory = served_directory(settings, sys.stderr)
     found = lookup(settings, directory, args.member, sys.stdout.buffer)
     sys.stdout.buffer.flush()
     if found != 0:

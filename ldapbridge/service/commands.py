@@ -16,9 +16,10 @@ import attrs
 from ldapbridge.config import ConfigError, Settings
 from ldapbridge.directory.fields import published
 from ldapbridge.directory.model import Member, MemberRecord, Snapshot
-from ldapbridge.directory.refresh import describe_record
+from ldapbridge.directory.refresh import describe_record, shrink_problem
 from ldapbridge.directory.snapshot import build_snapshot
 from ldapbridge.directory.sources import SourceError
+from ldapbridge.directory.store import SnapshotStore, StoreError
 from ldapbridge.hashes import is_hash
 from ldapbridge.ldap import dn, ldif
 from ldapbridge.ldap.search import Selection
@@ -56,9 +57,61 @@ def read_directory(settings: Settings) -> Directory:
     """Blocking: read the source and build the tree; raises SourceError, or
     ConfigError for settings the server would refuse."""
     check_settings(settings)
-    records = tuple(make_source(settings).fetch())
+    return _directory(settings, tuple(make_source(settings).fetch()))
+
+
+def _directory(settings: Settings, records: tuple[MemberRecord, ...]) -> Directory:
     snapshot = build_snapshot(records, settings.directory)
     return Directory(records, snapshot, make_tree(settings, snapshot))
+
+
+def served_directory(settings: Settings, err: IO[str]) -> Directory:
+    """Blocking: the directory the server serves, as its next refresh leaves it.
+
+    That is the source's listing, unless the source fails or the shrink
+    guard would refuse the listing: then it is the last good snapshot on
+    disk, and ``err`` says why.  Raises SourceError when there is neither.
+    """
+    check_settings(settings)
+    source = make_source(settings)
+    stored = _stored_records(settings, source.origin)
+    try:
+        listed = _directory(settings, tuple(source.fetch()))
+    except SourceError as e:
+        if stored is None:
+            raise
+        _say_last_good(err, f"the source failed: {e}")
+        return _directory(settings, stored)
+
+    if stored is None or settings.snapshot.accept_shrink:
+        return listed
+    last_good = _directory(settings, stored)
+    problem = shrink_problem(
+        last_good.snapshot, listed.snapshot, settings.snapshot.max_shrink
+    )
+    if not problem:
+        return listed
+    _say_last_good(err, f"the next refresh would be refused: {problem}")
+    return last_good
+
+
+def _stored_records(settings: Settings, origin: str) -> tuple[MemberRecord, ...] | None:
+    """The records of the last good snapshot of this source, if any."""
+    try:
+        stored = SnapshotStore(settings.snapshot.path).load()
+    except StoreError:
+        return None
+    if stored is None or stored.source != origin:
+        return None
+    return stored.records
+
+
+def _say_last_good(err: IO[str], why: str) -> None:
+    print(
+        f"ldapbridge: {why}; showing the last good snapshot, which the server "
+        "keeps serving",
+        file=err,
+    )
 
 
 # -- check -----------------------------------------------------------------
@@ -81,7 +134,8 @@ def check(settings: Settings, out: IO[str], strict: bool = False) -> int:
 
     problems = _report_directory(settings, directory, out)
     problems += _report_exposure(settings, directory.snapshot, out)
-    warnings = _report_skipped(directory.snapshot, out)
+    warnings = _report_shrink(settings, directory, out)
+    warnings += _report_skipped(directory.snapshot, out)
     warnings += _report_shared_cards(settings, directory.snapshot, out)
     warnings += _report_unusable_hashes(directory.snapshot, out)
     warnings += _report_services(directory, out)
@@ -107,6 +161,26 @@ def _report_directory(settings: Settings, directory: Directory, out: IO[str]) ->
         print("problem: the directory would have no members", file=out)
         return 1
     return 0
+
+
+def _report_shrink(settings: Settings, directory: Directory, out: IO[str]) -> int:
+    """Warn when the server's next refresh would refuse this listing."""
+    stored = _stored_records(settings, make_source(settings).origin)
+    if stored is None or settings.snapshot.accept_shrink:
+        return 0
+    last_good = build_snapshot(stored, settings.directory)
+    problem = shrink_problem(
+        last_good, directory.snapshot, settings.snapshot.max_shrink
+    )
+    if not problem:
+        return 0
+    print(
+        f"warning: the server's next refresh would be refused: {problem}; it "
+        "keeps serving the last good snapshot (ldapbridge sync --accept-shrink "
+        "publishes this listing)",
+        file=out,
+    )
+    return 1
 
 
 def _report_exposure(settings: Settings, snapshot: Snapshot, out: IO[str]) -> int:
