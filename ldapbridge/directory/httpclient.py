@@ -237,7 +237,7 @@ class HttpClient:
             delay = min(MAX_BACKOFF_S, backoff)
         if delay > self.limits.retry_after_max_s:
             raise SourceError(
-                f"{where}: {sent.problem}, asked to wait {delay:g} s, longer "
+                f"{where}: {sent.problem}, asked to wait {_seconds(delay)} s, longer "
                 f"than retry_after_max_s ({self.limits.retry_after_max_s:g} s)"
             )
         log.warn(
@@ -344,6 +344,11 @@ def describe_failure(
 def failure_kind(error: requests.RequestException) -> str:
     """The metrics label of a request that got no answer."""
     return "timeout" if isinstance(error, requests.Timeout) else "connection"
+
+
+def _seconds(value: float) -> str:
+    """3600, 0.25; a Retry-After date years ahead as digits, not 2.3e+09."""
+    return f"{value:g}" if value < 1e6 else f"{value:.0f}"
 
 
 def retry_after(value: str) -> float | None:

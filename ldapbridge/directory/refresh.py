@@ -345,12 +345,16 @@ def shrink_problem(before: Snapshot | None, after: Snapshot, max_shrink: float) 
 
 def describe(snapshot: Snapshot) -> str:
     """Counts of a snapshot, as the log and the sync command report them."""
-    skipped = len(snapshot.skipped)
     return (
-        f"{len(snapshot.members)} members ({snapshot.active_count} active), "
-        f"{len(snapshot.groups)} groups, {skipped} skipped "
-        f"record{'' if skipped == 1 else 's'}"
+        f"{counted(len(snapshot.members), 'member')} ({snapshot.active_count} "
+        f"active), {counted(len(snapshot.groups), 'group')}, "
+        f"{counted(len(snapshot.skipped), 'skipped record')}"
     )
+
+
+def counted(number: int, thing: str) -> str:
+    """``1 group``, ``2 groups``."""
+    return f"{number} {thing}" if number == 1 else f"{number} {thing}s"
 
 
 def describe_skipped(skipped: Iterable[SkippedRecord]) -> list[str]:

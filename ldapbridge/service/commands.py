@@ -16,7 +16,7 @@ import attrs
 from ldapbridge.config import ConfigError, Settings
 from ldapbridge.directory.fields import published
 from ldapbridge.directory.model import Member, MemberRecord, Snapshot
-from ldapbridge.directory.refresh import describe_record, shrink_problem
+from ldapbridge.directory.refresh import counted, describe_record, shrink_problem
 from ldapbridge.directory.snapshot import build_snapshot
 from ldapbridge.directory.sources import SourceError
 from ldapbridge.directory.store import SnapshotStore, StoreError
@@ -145,14 +145,15 @@ def check(settings: Settings, out: IO[str], strict: bool = False) -> int:
 def _report_directory(settings: Settings, directory: Directory, out: IO[str]) -> int:
     snapshot = directory.snapshot
     print(
-        f"source {settings.source.type}: read {len(directory.records)} records",
+        f"source {settings.source.type}: read "
+        f"{counted(len(directory.records), 'record')}",
         file=out,
     )
     print(
         f"directory {settings.directory.base_dn} (profile "
-        f"{settings.directory.profile}): {len(snapshot.members)} members, "
-        f"{len(snapshot.groups)} groups, "
-        f"{directory.cancelled_left_out} cancelled members left out",
+        f"{settings.directory.profile}): {counted(len(snapshot.members), 'member')}, "
+        f"{counted(len(snapshot.groups), 'group')}, "
+        f"{counted(directory.cancelled_left_out, 'cancelled member')} left out",
         file=out,
     )
     if not snapshot.members:

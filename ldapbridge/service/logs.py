@@ -42,17 +42,22 @@ class LogLevels:
 
 @implementer(ILogObserver)
 class _WithText:
-    """Add the rendered message as ``text`` to each JSON event.
+    """Add the rendered message as ``text``, and ``level`` by name, to each
+    JSON event.
 
-    twisted.logger's JSON carries the template and its fields; log collectors
-    also want the line a person would read.
+    twisted.logger's JSON carries the template and its fields, and the level
+    as an object; log collectors also want the line a person would read, and
+    the level as a plain word.
     """
 
     def __init__(self, observer: ILogObserver) -> None:
         self.observer = observer
 
     def __call__(self, event: dict[str, Any]) -> None:
-        self.observer({**event, "text": formatEvent(event)})
+        # Levels are constants of LogLevel, not instances of it.
+        level = event.get("log_level")
+        named = {"level": level.name} if level is not None else {}
+        self.observer({**event, "text": formatEvent(event), **named})
 
 
 @implementer(ILogObserver)

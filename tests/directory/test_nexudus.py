@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from time import monotonic
@@ -236,6 +237,21 @@ class TestNexudusThrottling:
             "retry_after_max_s (300 s)"
         )
         assert time.sleeps == []
+
+    def test_a_retry_after_date_years_ahead_is_given_in_whole_seconds(
+        self, tmp_path: Path
+    ) -> None:
+        """A Retry-After date decades ahead reads as seconds, not 2.3e+09."""
+        with small_sim(3) as sim:
+            far = "Fri, 01 Jan 2100 00:00:00 GMT"
+            sim.fail(COWORKERS, status=409, headers={"Retry-After": far})
+            with pytest.raises(SourceError) as caught:
+                http_source(settings_for(tmp_path, sim), FakeTime()).fetch_all()
+        assert re.fullmatch(
+            r"GET /api/spaces/coworkers: HTTP 409, asked to wait \d{10} s, longer "
+            r"than retry_after_max_s \(300 s\)",
+            str(caught.value),
+        )
 
 
 class TestNexudusFailures:

@@ -43,7 +43,7 @@ class TestCheckMemberData:
         assert status == 0
         assert lines[1:5] == [
             "source file: read 3 records",
-            "directory dc=example,dc=com (profile unix): 2 members, 1 groups, "
+            "directory dc=example,dc=com (profile unix): 2 members, 1 group, "
             "0 cancelled members left out",
             "skipped records: 1",
             "  M-4: member id M-4 appears twice",

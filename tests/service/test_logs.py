@@ -105,6 +105,7 @@ class TestJsonLog:
         search = the_event(parsed, op="search")
         assert search["log_namespace"] == "ldapbridge.ldap"
         assert search["log_level"]["name"] == "info"
+        assert search["level"] == "info"
         assert search["dn"] == BASE_DN
         assert search["scope"] == 2
         assert search["filter"] == "(uid=alex.demo@example.com)"
