@@ -56,7 +56,7 @@ class Directory:
         return self.members.get(username.strip().casefold())
 
     def find_group(self, name: str) -> Group | None:
-        return self.groups.get(fold_name(name))
+        return self.groups.get(_group_key(name))
 
     def group(self, name: str) -> Group:
         group = self.find_group(name)
@@ -95,8 +95,21 @@ def load_directory(path: str) -> Directory:
         settings=settings,
         snapshot=snapshot,
         members={m.username.casefold(): m for m in snapshot.members},
-        groups={fold_name(g.name): g for g in snapshot.groups},
+        groups={_group_key(g.name): g for g in snapshot.groups},
     )
+
+
+def _group_key(name: str) -> str:
+    """A group name as all-groups prints it, folded as PaperCut compares names.
+
+    PaperCut asks for a group by the name all-groups printed, with its control
+    characters made spaces, so the index must find it by that name too.
+    """
+    return fold_name(_printable(name))
+
+
+def _printable(value: str) -> str:
+    return CONTROL_CHARACTERS.sub(" ", value)
 
 
 def _active_only(snapshot: Snapshot) -> Snapshot:
@@ -135,7 +148,7 @@ def user_line(member: Member, settings: config.DirectorySettings) -> str:
         "",
         values.pin,
     ]
-    return "\t".join(CONTROL_CHARACTERS.sub(" ", field) for field in fields)
+    return "\t".join(_printable(field) for field in fields)
 
 
 # -- the sync program --------------------------------------------------------
@@ -150,7 +163,8 @@ def _all_users(directory: Directory, args: list[str], stdin: BinaryIO) -> list[s
 
 
 def _all_groups(directory: Directory, args: list[str], stdin: BinaryIO) -> list[str]:
-    return [g.name for g in directory.snapshot.groups]
+    # A line break in a label would make two group names of one.
+    return [_printable(g.name) for g in directory.snapshot.groups]
 
 
 def _get_user_details(

@@ -281,6 +281,27 @@ class TestSyncProgramSafety:
         line = "ana@x.org\tAna Lima [31mJr da Silva\tana@x.org\t\t\t007\t\t\t\t\t\n"
         assert result == (0, line, "")
 
+    def test_line_break_or_tab_in_a_group_name_cannot_split_it(
+        self, sync: list[str], tmp_path: Path
+    ) -> None:
+        """A group name prints on one line, and PaperCut can ask for it by that name."""
+        members = tmp_path / "members.csv"
+        header = "Member ID,Full Name,Email,Team,Plan\n"
+        members.write_text(
+            header + 'M-1,Ana,ana@x.org,"Line\nBreak",Hot\tDesk\n', "utf-8"
+        )
+        config = write_config(tmp_path, members)
+
+        groups = run(sync, "-", "all-groups", config=config)
+        names = run(sync, "-", "group-member-names", "Line Break", config=config)
+        member = run(
+            sync, "-", "is-user-in-group", "Hot Desk", "ana@x.org", config=config
+        )
+
+        assert groups == (0, "all-members\nHot Desk\nLine Break\n", "")
+        assert names == (0, "ana@x.org\n", "")
+        assert member == (0, "Y\n", "")
+
     def test_generated_directory_matches_what_ldap_publishes(
         self, sync: list[str], tmp_path: Path
     ) -> None:
