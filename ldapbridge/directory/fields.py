@@ -32,14 +32,24 @@ class Published:
 
 def published(member: Member, settings: DirectorySettings) -> Published:
     """The values ``member`` publishes under ``settings``."""
-    pin = credential(member, settings.pin_from)
+    pin = _device_credential(member, settings.pin_from)
     return Published(
-        card=credential(member, settings.card_from),
-        second_card=credential(member, settings.second_card_from),
+        card=_device_credential(member, settings.card_from),
+        second_card=_device_credential(member, settings.second_card_from),
         pin=pin if PIN_DIGITS.fullmatch(pin) else "",
         department=label(member, settings.department_from),
         office=label(member, settings.office_from),
     )
+
+
+def _device_credential(member: Member, field: str) -> str:
+    """A card or PIN to publish: none for a cancelled member.
+
+    PaperCut logs a card or PIN in at the copier from its own copy, without
+    asking the directory: a cancelled member published with include_cancelled
+    must not bring one along, or they could still print.
+    """
+    return credential(member, field) if member.active else ""
 
 
 def credential(member: Member, field: str) -> str:

@@ -319,7 +319,10 @@ def _member_report(
 
     lines = [f"# member {member.member_id}, found by {', '.join(how)}"]
     if not member.active:
-        lines.append("# cancelled: listed (include_cancelled = true) but cannot bind")
+        lines.append(
+            "# cancelled: listed (include_cancelled = true) but cannot bind,"
+            " with no card or PIN"
+        )
     head = "".join(line + "\n" for line in lines).encode("utf-8")
     body = ldif.entry_ldif(entry, list(entry.user_attributes(privileged=True)))
     groups = [f"# groups PaperCut would see: {len(group_dns)}"]
