@@ -47,7 +47,7 @@ class PagedSearches:
         self,
         tree: DirectoryTree,
         search: SearchRequest,
-        visible: Callable[[list[Entry]], list[Entry]],
+        find: Callable[[DirectoryTree, SearchRequest], list[Entry]],
     ) -> tuple[list[Entry], int, bytes]:
         """Return (this page's entries, result code, response control)."""
         assert search.paged is not None
@@ -58,8 +58,7 @@ class PagedSearches:
             # A page size of zero abandons the search (RFC 2696 section 3).
             return [], results.SUCCESS, controls.paged_response(b"")
         if state is None:
-            found = visible(tree.search(search.base_ndn, search.scope, search.filter))
-            state = _PagedSearch(search.identity_key(), found)
+            state = _PagedSearch(search.identity_key(), find(tree, search))
         return self._next_page(state, size, search.size_limit)
 
     def _resume(self, cookie: bytes, search: SearchRequest) -> _PagedSearch:

@@ -368,9 +368,9 @@ class BridgeProtocol(LDAPConnection):
             search = attrs.evolve(search, filter=hidden)
 
         if search.paged is not None:
-            return self.paged.page(tree, search, self._visible)
+            return self.paged.page(tree, search, self._find)
 
-        found = self._visible(tree.search(search.base_ndn, search.scope, search.filter))
+        found = self._find(tree, search)
         if search.size_limit and len(found) > search.size_limit:
             return found[: search.size_limit], results.SIZE_LIMIT_EXCEEDED, b""
         return found, results.SUCCESS, b""
@@ -401,6 +401,15 @@ class BridgeProtocol(LDAPConnection):
         own = identity.ndn
         if base_ndn and base_ndn != own and not own.endswith("," + base_ndn):
             raise NoSuchEntry(base_ndn)
+
+    def _find(self, tree: DirectoryTree, search: SearchRequest) -> list[Any]:
+        """The entries matching ``search`` that this client may see: a member
+        bound as themselves sees their own entry only."""
+        identity = self.identity
+        if identity is None:
+            return []
+        only = None if identity.service is not None else identity.ndn
+        return tree.search(search.base_ndn, search.scope, search.filter, only)
 
     def _visible(self, entries: list[Any]) -> list[Any]:
         """A member bound as themselves sees their own entry only."""

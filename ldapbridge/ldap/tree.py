@@ -126,14 +126,20 @@ class DirectoryTree:
     def root_dse_search(self, node: filters.Node) -> list[Entry]:
         return [self.root_dse] if filters.evaluate(node, self.root_dse) else []
 
-    def search(self, base_ndn: str, scope: int, node: filters.Node) -> list[Entry]:
-        """Entries in scope of ``base_ndn`` that ``node`` makes True.
+    def search(
+        self, base_ndn: str, scope: int, node: filters.Node, only: str | None = None
+    ) -> list[Entry]:
+        """Entries in scope of ``base_ndn`` that ``node`` makes True; with
+        ``only``, the entry of that DN alone may be among them.
 
         Raises NoSuchEntry when the base is not in the tree.
         """
         node = self._resolve_usernames(node)
         start, end = self._scope_range(base_ndn, scope)
-        candidates, exact = self._candidates(node)
+        if only is None:
+            candidates, exact = self._candidates(node)
+        else:
+            candidates, exact = self._only(only)
         if candidates is None:
             positions: Iterable[int] = range(start, end)
         else:
@@ -182,6 +188,16 @@ class DirectoryTree:
                 if a in MEMBER_ATTRIBUTES and member_dn and "=" not in value:
                     return attrs.evolve(node, value=member_dn)
         return node
+
+    def _only(self, ndn: str) -> tuple[set[int] | None, bool]:
+        """The position of ``ndn``'s entry alone, to be tested by the filter.
+
+        A member's search can return their own entry and nothing else;
+        testing their filter on every entry would let one large filter hold
+        the server for seconds.
+        """
+        position = self.position.get(ndn)
+        return ({position} if position is not None else set()), False
 
     def _candidates(self, node: filters.Node) -> tuple[set[int] | None, bool]:
         """Positions that may match, from the indexes, and whether exactly

@@ -5,15 +5,23 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from ldapbridge.ldap import ber, framing
+from tests import generated
 from tests.ldap import wire
 from tests.ldap.wire import NOTICE_OF_DISCONNECTION, Response
-from tests.support import SERVICE_DN, SERVICE_PASSWORD, RunningServer, demo_config
+from tests.support import (
+    BASE_DN,
+    SERVICE_DN,
+    SERVICE_PASSWORD,
+    RunningServer,
+    demo_config,
+)
 from tests.support import running_server as start
 
 PROTOCOL_ERROR = 2
@@ -200,6 +208,44 @@ class TestHugeAttributeLists:
             Response(2, 0x64, None),
             Response(2, 0x65, 0),
         ]
+
+
+class TestCostlyMemberFilters:
+    def test_member_filter_is_tested_on_their_own_entry_only(
+        self, tmp_path: Path
+    ) -> None:
+        """A member's 1,500-item filter over 5,000 members is answered at once."""
+        members_csv = tmp_path / "members.csv"
+        generated.write_csv(members_csv)
+        member = generated.member(generated.LOGIN_MEMBER)
+        own_dn = f"uid={member.username},ou=people,{BASE_DN}"
+        items = [substring_filter("cn", "q", "z", "x") for _ in range(1500)]
+        costly = ber.tlv(
+            0xA1, b"".join(items) + wire.equality_filter("uid", member.username)
+        )
+
+        with (
+            start(demo_config(members_csv), tmp_path / "run") as running,
+            wire.connect(running, timeout_s=60) as sock,
+        ):
+            sock.sendall(wire.bind_request(1, own_dn, member.password))
+            bound = wire.read_responses(sock, 1)
+            started = time.monotonic()
+            sock.sendall(wire.search_request(2, ldap_filter=costly))
+            answer = wire.read_responses(sock, 1)
+            elapsed_s = time.monotonic() - started
+
+        assert bound == [Response(1, 0x61, 0)]
+        assert answer == [Response(2, 0x64, None), Response(2, 0x65, 0)]
+        # Tested on all 5,000 entries, this filter holds the server for
+        # about 15 s; on the member's own entry alone, a few milliseconds.
+        assert elapsed_s < 3
+
+
+def substring_filter(attribute: str, *middles: str) -> bytes:
+    """(attribute=*m1*m2*...*)."""
+    parts = b"".join(ber.octets(m, tag=0x81) for m in middles)
+    return ber.tlv(0xA4, ber.octets(attribute) + ber.tlv(0x30, parts))
 
 
 class TestOutstandingOperations:
