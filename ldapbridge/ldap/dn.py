@@ -16,6 +16,12 @@ HEX_DIGITS = "0123456789abcdefABCDEF"
 
 RDN = tuple[tuple[str, str], ...]
 
+# Longest DN a client may send, far past any a directory of members holds.
+# Without a bound, anyone could send binds with DNs of a mebibyte: each takes
+# a third of a second to parse, before any throttling, and the cache of
+# normal forms would keep thousands of them.
+MAX_LENGTH = 4096
+
 # A value needs escaping only if it holds one of these (RFC 4514 2.4); most
 # usernames and group names do not, and skip the character walk.
 _NEEDS_ESCAPE = re.compile(r'[,+"\\<>;=\x00-\x1f]|\A[ #]| \Z')
@@ -59,12 +65,17 @@ def parse(text: str) -> tuple[RDN, ...]:
     return tuple(rdns)
 
 
-@functools.lru_cache(maxsize=4096)
 def normalize(text: str) -> str:
-    """The comparison form of a DN; raises InvalidDN.
+    """The comparison form of a DN; raises InvalidDN, also for one longer
+    than MAX_LENGTH."""
+    if len(text) > MAX_LENGTH:
+        raise InvalidDN(f"DN of {len(text)} characters, over {MAX_LENGTH}")
+    return _normalize(text)
 
-    Cached: clients send the same few base and bind DNs over and over.
-    """
+
+@functools.lru_cache(maxsize=4096)
+def _normalize(text: str) -> str:
+    # Cached: clients send the same few base and bind DNs over and over.
     return format_normal(parse(text))
 
 

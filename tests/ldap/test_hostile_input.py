@@ -25,6 +25,7 @@ from tests.support import (
 from tests.support import running_server as start
 
 PROTOCOL_ERROR = 2
+INVALID_DN_SYNTAX = 34
 BUSY = 51
 NOTICE = 0x78
 
@@ -208,6 +209,25 @@ class TestHugeAttributeLists:
             Response(2, 0x64, None),
             Response(2, 0x65, 0),
         ]
+
+
+class TestHugeDistinguishedNames:
+    def test_binds_with_mebibyte_dns_are_refused_and_kept_nowhere(
+        self, server: RunningServer
+    ) -> None:
+        """Thirty binds with DNs of a million characters get 34, RSS grows < 40 MiB."""
+        before = rss_kib(server.process.pid)
+
+        answers = []
+        with wire.connect(server, timeout_s=60) as sock:
+            for n in range(30):
+                huge = f"uid={n:02d}{'a' * 1_000_000},ou=people,{BASE_DN}"
+                sock.sendall(wire.bind_request(n + 1, huge, "wrong"))
+                answers.extend(wire.read_responses(sock, 1))
+
+        assert answers == [Response(n + 1, 0x61, INVALID_DN_SYNTAX) for n in range(30)]
+        assert rss_kib(server.process.pid) - before < 40 * 1024
+        assert wire.service_search_answers(server)
 
 
 class TestCostlyMemberFilters:
