@@ -68,6 +68,9 @@ def _choose_records(
     gave first (the sort is stable); the other is skipped.
     """
     owners: dict[str, MemberRecord] = {}
+    # uid is caseIgnore and DNs compare folded, so usernames that fold alike
+    # (STRASSE, straße) would be one entry to LDAP: the first keeps it.
+    folded_owners: dict[str, str] = {}
     member_ids: set[str] = set()
     for record in sorted(records, key=lambda r: (not r.active, r.member_id)):
         if not record.active and not settings.include_cancelled:
@@ -84,13 +87,25 @@ def _choose_records(
         if problem:
             skipped.append(SkippedRecord(record.member_id or "(no id)", problem))
             continue
-        if username in owners:
-            first = owners[username].member_id
-            reason = f"username {username!r} already belongs to member {first}"
+        folded = fold_name(username)
+        if folded in folded_owners:
+            reason = _taken_reason(username, folded_owners[folded], owners)
             skipped.append(SkippedRecord(record.member_id, reason))
             continue
         owners[username] = record
+        folded_owners[folded] = username
     return list(owners.items())
+
+
+def _taken_reason(username: str, owner: str, owners: dict[str, MemberRecord]) -> str:
+    """Why ``username`` cannot be published: ``owner`` has it, or its folded form."""
+    first = owners[owner].member_id
+    if owner == username:
+        return f"username {username!r} already belongs to member {first}"
+    return (
+        f"username {username!r} matches {owner!r} of member {first} "
+        "(case and spaces are ignored)"
+    )
 
 
 def _username(record: MemberRecord, rule: str) -> tuple[str, str]:
