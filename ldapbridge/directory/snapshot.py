@@ -19,6 +19,7 @@ from ldapbridge.directory.model import (
     SkippedRecord,
     Snapshot,
 )
+from ldapbridge.text import fold
 
 # Ids are spread over this many numbers above the configured base.
 ID_SPAN = 2**24
@@ -251,8 +252,9 @@ def _labels(member: Member, settings: DirectorySettings) -> list[tuple[str, str]
 
 
 def fold_name(name: str) -> str:
-    """The form in which two group names are the same: case and spaces folded."""
-    return " ".join(name.split()).casefold()
+    """The form in which two names are the same to LDAP (caseIgnore): NFKC,
+    case and spaces folded."""
+    return fold(name)
 
 
 def _unique_group_names(

@@ -2,7 +2,7 @@
 
 ldaptor's DN class mishandles upper-case hex escapes and multi-byte UTF-8
 escapes, so the bridge parses DNs itself.  A DN is compared by its normal
-form: attribute types lowercased, values unescaped, case-folded and with
+form: attribute types lowercased, values unescaped, NFKC, case-folded and with
 runs of spaces collapsed (every naming attribute here is caseIgnore).
 """
 
@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import functools
 import re
+
+from ldapbridge.text import fold
 
 ESCAPE_ALWAYS = ',+"\\<>;='
 HEX_DIGITS = "0123456789abcdefABCDEF"
@@ -107,8 +109,8 @@ def child_normal(attribute: str, value: str, parent_ndn: str) -> str:
 
 
 def fold_value(value: str) -> str:
-    """caseIgnore normal form: case-folded, runs of spaces collapsed."""
-    return " ".join(value.split()).casefold()
+    """caseIgnore normal form: NFKC, case-folded, runs of spaces collapsed."""
+    return fold(value)
 
 
 class _Parser:

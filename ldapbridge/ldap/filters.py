@@ -14,6 +14,7 @@ from ldaptor.protocols import pureldap
 
 from ldapbridge.ldap import dn, schema
 from ldapbridge.ldap.entry import Entry
+from ldapbridge.text import fold
 
 MAX_DEPTH = 64
 
@@ -206,7 +207,7 @@ def _approximate(node: Compare, entry: Entry) -> bool:
     """Approximate match: equal once case, spaces and punctuation are ignored."""
 
     def squash(text: str) -> str:
-        return "".join(c for c in text.casefold() if c.isalnum())
+        return "".join(c for c in fold(text) if c.isalnum())
 
     wanted = squash(node.value)
     return any(squash(v) == wanted for v in entry.get(node.attribute))

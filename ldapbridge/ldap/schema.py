@@ -13,15 +13,16 @@ from typing import Any
 
 import attrs
 
+from ldapbridge import text
 from ldapbridge.ldap import dn
 
 
 def _case_ignore(value: str) -> str:
-    return " ".join(value.split()).casefold()
+    return text.fold(value)
 
 
 def _case_exact(value: str) -> str:
-    return " ".join(value.split())
+    return text.fold_spaces(value)
 
 
 def _numeric_string(value: str) -> str | None:

@@ -22,6 +22,7 @@ from ldapbridge.directory.model import Member, Snapshot
 from ldapbridge.ldap import dn, filters, oids, schema
 from ldapbridge.ldap.entry import Entry
 from ldapbridge.ldap.profiles import Profile
+from ldapbridge.text import fold
 
 SCOPE_BASE, SCOPE_ONE, SCOPE_SUB = 0, 1, 2
 # OpenLDAP's subordinate scope (ldapsearch -s children): the subtree
@@ -87,7 +88,7 @@ class DirectoryTree:
         self.index = _build_index(self.entries)
         self.identities = {i.ndn: i for i in identities}
         self.base_ndn = self.entries[0].ndn if self.entries else ""
-        # Other names members may bind with (casefolded), to their DN.
+        # Other names members may bind with (folded), to their DN.
         self.bind_names = {_folded(name): ndn for name, ndn in bind_names.items()}
         self.member_dns = {
             _folded(i.member.username): self.entries[self.position[i.ndn]].dn
@@ -113,7 +114,7 @@ class DirectoryTree:
         other names; when it does, an unknown name is simply nobody, so that
         a wrong name and a wrong password look alike, as for DNs.
         """
-        ndn = self.bind_names.get(name.casefold())
+        ndn = self.bind_names.get(fold(name))
         if ndn is None:
             try:
                 ndn = dn.normalize(name)
@@ -184,7 +185,7 @@ class DirectoryTree:
             case filters.Not(item):
                 return filters.Not(self._resolve_usernames(item))
             case filters.Compare("=", a, value) | filters.Extensible(_, a, value):
-                member_dn = self.member_dns.get(value.casefold())
+                member_dn = self.member_dns.get(fold(value))
                 if a in MEMBER_ATTRIBUTES and member_dn and "=" not in value:
                     return attrs.evolve(node, value=member_dn)
         return node
@@ -236,9 +237,9 @@ def _subtree_ends(entries: list[Entry]) -> list[int]:
 
 
 def _folded(name: str) -> str:
-    """``name`` casefolded; the same string when it already is (usernames
-    mostly are), rather than a copy of each kept in the maps."""
-    folded = name.casefold()
+    """``name`` folded as uid compares it; the same string when it already is
+    (usernames mostly are), rather than a copy of each kept in the maps."""
+    folded = fold(name)
     return name if folded == name else folded
 
 
