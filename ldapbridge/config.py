@@ -19,6 +19,7 @@ import attrs
 
 from ldapbridge import hashes, httpconfig, presets
 from ldapbridge.httpconfig import HttpSourceSettings
+from ldapbridge.text import fold
 
 T = TypeVar("T")
 
@@ -624,6 +625,9 @@ def _services(
     parser: configparser.ConfigParser, config_dir: Path
 ) -> tuple[ServiceAccount, ...]:
     accounts = []
+    # Folded account name -> its section: cn is caseIgnore, so two sections
+    # differing in case would be one DN, and one password would silently win.
+    seen: dict[str, str] = {}
     for name in parser.sections():
         if not name.startswith(SERVICE_PREFIX):
             continue
@@ -635,6 +639,7 @@ def _services(
                 f"[{name}]: expected a name after service., such as "
                 "[service.papercut], found nothing"
             )
+        _check_distinct_service(name, fold(account_name), seen)
         password = section.secret("password")
         if not password:
             # Name the key that gave nothing: password_env's variable may be
@@ -646,6 +651,16 @@ def _services(
         section.check_unknown()
         accounts.append(ServiceAccount(name=account_name, password=password or ""))
     return tuple(accounts)
+
+
+def _check_distinct_service(name: str, folded: str, seen: dict[str, str]) -> None:
+    """Refuse a second section naming the same service DN as an earlier one."""
+    if folded in seen:
+        raise ConfigError(
+            f"[{name}]: expected a service account name of its own, found the "
+            f"name of [{seen[folded]}] (names ignore case and extra spaces)"
+        )
+    seen[folded] = name
 
 
 def _check_not_damaged(section: _Section, password: str) -> None:

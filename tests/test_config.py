@@ -309,6 +309,15 @@ class TestErrors:
             "[service.papercut], found nothing"
         )
 
+    def test_service_names_differing_only_in_case_are_refused(self, tmp_path):
+        """[service.PaperCut] after [service.papercut] would be the same DN."""
+        text = MINIMAL + "\n[service.PaperCut]\npassword = other-secret\n"
+        assert error_of(tmp_path, text) == (
+            "[service.PaperCut]: expected a service account name of its own, "
+            "found the name of [service.papercut] (names ignore case and extra "
+            "spaces)"
+        )
+
     def test_unreadable_password_file(self, tmp_path):
         """A password_file that cannot be read names the file and the reason."""
         missing = tmp_path / "no-such-secret"
