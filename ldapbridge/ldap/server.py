@@ -58,6 +58,7 @@ MODIFY_DN_RESPONSE = 0x6D
 COMPARE_RESPONSE = 0x6F
 EXTENDED_RESPONSE = 0x78
 
+READ_ONLY = "the directory is read-only: change members in the coworking platform"
 WRITE_RESPONSES = {
     pureldap.LDAPModifyRequest: ("modify", MODIFY_RESPONSE),
     pureldap.LDAPAddRequest: ("add", ADD_RESPONSE),
@@ -507,16 +508,17 @@ class BridgeProtocol(LDAPConnection):
 
     def _handle_write(self, request: Any, ctrls: Any, message_id: int) -> None:
         name, response_tag = WRITE_RESPONSES[type(request)]
-        op = Operation(name, message_id, code=results.UNWILLING_TO_PERFORM)
+        op = Operation(name, message_id)
         op.dn = _text(getattr(request, "object", None) or getattr(request, "entry", ""))
-        self._send(
-            message_id,
-            ber.result(
-                response_tag,
-                results.UNWILLING_TO_PERFORM,
-                "the directory is read-only: change members in the coworking platform",
-            ),
-        )
+        message = ""
+        try:
+            # An unknown critical control gets 12 on every operation, writes
+            # included (RFC 4511 4.1.11), before the refusal of the write.
+            controls.parse(ctrls)
+            raise LDAPError(results.UNWILLING_TO_PERFORM, READ_ONLY)
+        except Exception as e:
+            _, message = self._fail(op, e)
+        self._send(message_id, ber.result(response_tag, op.code, message))
         self._finish(op)
 
     def _handle_unknown(self, request: Any, ctrls: Any, message_id: int) -> None:

@@ -65,6 +65,41 @@ class TestLdapmodify:
         assert done.returncode == 53
         assert f"additional info: {READ_ONLY}" in done.stderr
 
+    @pytest.mark.parametrize("change", ["add", "modify", "delete", "modrdn"])
+    def test_write_with_an_unknown_critical_control_gets_12(
+        self, demo_server, tmp_path, change
+    ):
+        """A write carrying an unknown critical control gets 12, as any other
+        operation does (RFC 4511 4.1.11)."""
+        done = ldapmodify(
+            demo_server,
+            tmp_path,
+            LDIF[change],
+            "-D",
+            SERVICE_DN,
+            "-w",
+            SERVICE_PASSWORD,
+            "-e",
+            "!1.2.3.4",
+        )
+        assert done.returncode == 12
+        assert "additional info: critical control 1.2.3.4 unsupported" in done.stderr
+
+    def test_write_with_manage_dsa_it_still_gets_53(self, demo_server, tmp_path):
+        """ManageDsaIT, critical as ldapmodify -MM sends it, leaves the 53 refusal."""
+        done = ldapmodify(
+            demo_server,
+            tmp_path,
+            LDIF["modify"],
+            "-D",
+            SERVICE_DN,
+            "-w",
+            SERVICE_PASSWORD,
+            "-MM",
+        )
+        assert done.returncode == 53
+        assert f"additional info: {READ_ONLY}" in done.stderr
+
     def test_member_writing_their_own_entry_is_refused(self, demo_server, tmp_path):
         """Alex modifying Alex's own entry also gets 53."""
         done = ldapmodify(
