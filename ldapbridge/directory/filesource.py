@@ -15,6 +15,10 @@ from ldapbridge.directory.sources import SourceError
 # Columns the file must have; the rest may be missing from an export.
 REQUIRED_FIELDS = ("member_id", "full_name", "email")
 
+# Excel writes ";" where the decimal mark is a comma (most of Europe), and a
+# tab for "Unicode text"; the first is the default on a tie.
+SEPARATORS = (",", ";", "\t")
+
 
 @attrs.define
 class CsvFileSource:
@@ -34,7 +38,9 @@ class CsvFileSource:
     def fetch(self) -> list[MemberRecord]:
         try:
             with self.path.open(encoding=self.settings.encoding, newline="") as f:
-                reader = csv.DictReader(f)
+                separator = _separator(f.readline())
+                f.seek(0)
+                reader = csv.DictReader(f, delimiter=separator)
                 self._check_header(list(reader.fieldnames or []))
                 common: dict[str, str] = {}
                 return [self._record(row, common) for row in reader]
@@ -120,3 +126,8 @@ class CsvFileSource:
             password_hash=cell("password_hash"),
             second_card=cell("second_card"),
         )
+
+
+def _separator(header_line: str) -> str:
+    """The separator the header line uses most: column names hold none."""
+    return max(SEPARATORS, key=header_line.count)

@@ -106,6 +106,37 @@ class TestReading:
         assert source(path, encoding="latin-1").fetch()[0].full_name == "Zoë"
 
 
+class TestSeparators:
+    def test_semicolon_export_as_excel_writes_it(self, tmp_path):
+        """A ;-separated export with a byte order mark and CRLF reads as CSV."""
+        text = "Member ID;Full Name;Email;Team;Access Card;Status\r\n"
+        text += 'M-1;"Nguyen; Van";van@example.com;Night Owls;0042;Active\r\n'
+        (record,) = source(write(tmp_path, "\ufeff" + text)).fetch()
+        assert (record.member_id, record.full_name, record.card) == (
+            "M-1",
+            "Nguyen; Van",
+            "0042",
+        )
+        assert record.teams == ("Night Owls",)
+
+    def test_tab_separated_export(self, tmp_path):
+        """A tab-separated export reads as CSV; commas stay in their cells."""
+        text = "Member ID\tFull Name\tEmail\tAccess Card\n"
+        text += "M-1\tNguyen, Van\tvan@example.com\t00A1\n"
+        (record,) = source(write(tmp_path, text)).fetch()
+        assert (record.full_name, record.email, record.card) == (
+            "Nguyen, Van",
+            "van@example.com",
+            "00A1",
+        )
+
+    def test_semicolons_in_a_comma_export_stay_in_their_cells(self, tmp_path):
+        """A comma header keeps the comma separator: Team's ; lists still split."""
+        text = HEADER + "M-1,Ann Lee,ann@example.com,Red;Blue,0001,Active\n"
+        (record,) = source(write(tmp_path, text)).fetch()
+        assert (record.teams, record.card) == (("Red", "Blue"), "0001")
+
+
 class TestFailures:
     def test_missing_file(self, tmp_path):
         """A missing export is a SourceError naming the file."""
