@@ -43,7 +43,7 @@ class CsvFileSource:
                 reader = csv.DictReader(f, delimiter=separator)
                 self._check_header(list(reader.fieldnames or []))
                 common: dict[str, str] = {}
-                return [self._record(row, common) for row in reader]
+                return [self._record(row, common) for row in reader if not _blank(row)]
         except OSError as e:
             raise SourceError(
                 f"cannot read member file {self.path}: {e.strerror}"
@@ -131,3 +131,10 @@ class CsvFileSource:
 def _separator(header_line: str) -> str:
     """The separator the header line uses most: column names hold none."""
     return max(SEPARATORS, key=header_line.count)
+
+
+def _blank(row: Mapping[str | None, object]) -> bool:
+    """A row of separators only, as spreadsheets leave below the data."""
+    return not any(
+        value.strip() if isinstance(value, str) else value for value in row.values()
+    )

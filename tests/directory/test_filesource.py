@@ -130,6 +130,13 @@ class TestSeparators:
             "00A1",
         )
 
+    def test_rows_of_separators_only_are_not_records(self, tmp_path):
+        """Rows of empty cells, as spreadsheets leave below the data, are ignored
+        like blank lines rather than reported as records without an id."""
+        text = HEADER + "M-1,Ann Lee,ann@example.com,,,Active\r\n,,,,,\r\n , ,,,,\r\n"
+        records = source(write(tmp_path, text)).fetch()
+        assert [r.member_id for r in records] == ["M-1"]
+
     def test_semicolons_in_a_comma_export_stay_in_their_cells(self, tmp_path):
         """A comma header keeps the comma separator: Team's ; lists still split."""
         text = HEADER + "M-1,Ann Lee,ann@example.com,Red;Blue,0001,Active\n"
