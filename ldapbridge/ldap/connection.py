@@ -183,7 +183,7 @@ class LDAPConnection(TimeoutMixin, BaseLDAPServer):
         try:
             message, used = pureber.berDecodeObject(self.berdecoder, self.buffer[:size])
         except Exception as e:
-            return self._drop(f"undecodable message ({type(e).__name__})")
+            return self._drop("undecodable message", detail=type(e).__name__)
         self.buffer = self.buffer[size:]
         if message is None or used != size:
             return self._drop("undecodable message")
@@ -193,12 +193,19 @@ class LDAPConnection(TimeoutMixin, BaseLDAPServer):
             return self._drop("not an LDAP request")
         return message
 
-    def _drop(self, reason: str, code: int = results.PROTOCOL_ERROR) -> None:
+    def _drop(
+        self, reason: str, code: int = results.PROTOCOL_ERROR, detail: str = ""
+    ) -> None:
+        """Send the notice of disconnection with ``reason`` and close.
+
+        ``detail`` (what broke inside the decoder) goes to the log only:
+        internal error text never reaches a client.
+        """
         log.warn(
             "session={session} peer={peer} closing connection: {reason}",
             session=self.session,
             peer=self.peer,
-            reason=reason,
+            reason=f"{reason} ({detail})" if detail else reason,
         )
         notice = ber.result(
             EXTENDED_RESPONSE,

@@ -123,6 +123,16 @@ class TestMalformedMessages:
         answer = wire.exchange(server, ber.tlv(0x30, ber.octets("nonsense")))
         assert answer == [notice(PROTOCOL_ERROR)]
 
+    def test_the_notice_names_no_internal_error(self, server: RunningServer) -> None:
+        """The client reads "undecodable message"; the decoder's error is logged."""
+        with wire.connect(server) as sock:
+            sock.sendall(ber.tlv(0x30, ber.octets("nonsense")))
+            raw = wire.read_until_closed(sock)
+
+        assert b"undecodable message" in raw
+        assert b"Error" not in raw
+        assert "closing connection: undecodable message (" in server.log()
+
     def test_response_sent_by_a_client_closes_the_connection(
         self, server: RunningServer
     ) -> None:
