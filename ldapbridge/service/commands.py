@@ -18,7 +18,12 @@ from ldapbridge.directory.fields import published
 from ldapbridge.directory.model import Member, MemberRecord, Snapshot
 from ldapbridge.directory.refresh import counted, describe_record, shrink_problem
 from ldapbridge.directory.snapshot import build_snapshot
-from ldapbridge.directory.sources import SourceError
+from ldapbridge.directory.sources import (
+    Fetched,
+    MemberSource,
+    ReportingSource,
+    SourceError,
+)
 from ldapbridge.directory.store import SnapshotStore, StoreError
 from ldapbridge.hashes import is_hash
 from ldapbridge.ldap import dn, ldif
@@ -39,11 +44,19 @@ class Directory:
     records: tuple[MemberRecord, ...]
     snapshot: Snapshot
     tree: DirectoryTree
+    # Records the source itself left out (unreadable, or listed twice): they
+    # are among the snapshot's skipped records but have no MemberRecord.
+    unread: int = 0
+
+    @property
+    def read(self) -> int:
+        """How many records the source listed."""
+        return len(self.records) + self.unread
 
     @property
     def cancelled_left_out(self) -> int:
         published = len(self.snapshot.members) + len(self.snapshot.skipped)
-        return len(self.records) - published
+        return self.read - published
 
     def service_dns(self) -> list[str]:
         return [
@@ -57,12 +70,22 @@ def read_directory(settings: Settings) -> Directory:
     """Blocking: read the source and build the tree; raises SourceError, or
     ConfigError for settings the server would refuse."""
     check_settings(settings)
-    return _directory(settings, tuple(make_source(settings).fetch()))
+    return _directory(settings, _fetch(make_source(settings)))
 
 
-def _directory(settings: Settings, records: tuple[MemberRecord, ...]) -> Directory:
-    snapshot = build_snapshot(records, settings.directory)
-    return Directory(records, snapshot, make_tree(settings, snapshot))
+def _fetch(source: MemberSource) -> Fetched:
+    """Every record, with those the source left out and why, as a refresh
+    gets them: the records a platform's mapping cannot read have no other
+    trace, and check and lookup must name them."""
+    if isinstance(source, ReportingSource):
+        return source.fetch_all()
+    return Fetched(tuple(source.fetch()))
+
+
+def _directory(settings: Settings, fetched: Fetched) -> Directory:
+    snapshot = build_snapshot(fetched.records, settings.directory, fetched.skipped)
+    tree = make_tree(settings, snapshot)
+    return Directory(fetched.records, snapshot, tree, len(fetched.skipped))
 
 
 def served_directory(settings: Settings, err: IO[str]) -> Directory:
@@ -76,16 +99,16 @@ def served_directory(settings: Settings, err: IO[str]) -> Directory:
     source = make_source(settings)
     stored = _stored_records(settings, source.origin)
     try:
-        listed = _directory(settings, tuple(source.fetch()))
+        listed = _directory(settings, _fetch(source))
     except SourceError as e:
         if stored is None:
             raise
         _say_last_good(err, f"the source failed: {e}")
-        return _directory(settings, stored)
+        return _directory(settings, Fetched(stored))
 
     if stored is None or settings.snapshot.accept_shrink:
         return listed
-    last_good = _directory(settings, stored)
+    last_good = _directory(settings, Fetched(stored))
     problem = shrink_problem(
         last_good.snapshot, listed.snapshot, settings.snapshot.max_shrink
     )
@@ -145,8 +168,7 @@ def check(settings: Settings, out: IO[str], strict: bool = False) -> int:
 def _report_directory(settings: Settings, directory: Directory, out: IO[str]) -> int:
     snapshot = directory.snapshot
     print(
-        f"source {settings.source.type}: read "
-        f"{counted(len(directory.records), 'record')}",
+        f"source {settings.source.type}: read {counted(directory.read, 'record')}",
         file=out,
     )
     print(
@@ -349,4 +371,7 @@ def why_missing(settings: Settings, directory: Directory, query: str) -> str:
                 f"member {printable(record.member_id)} is cancelled, and cancelled "
                 "members are left out ([directory] include_cancelled = false)"
             )
+    if text in skipped:
+        # A record the platform's mapping could not read: only its id is known.
+        return f"record {printable(text)} is skipped: {printable(skipped[text])}"
     return f"no member has the username, email, card or member id {text!r}"

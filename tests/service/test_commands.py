@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.directory.kit import bridge_config, nexudus_source
+from tests.directory.platforms import NexudusSim, nexudus_coworker
 from tests.service.helpers import run_cli
 from tests.support import (
     PEOPLE_DN,
@@ -28,6 +30,35 @@ def check(tmp_path: Path, *rows: str) -> tuple[int, list[str]]:
     result = run_cli("check", "--config", str(config), cwd=tmp_path)
     assert result.stderr == ""
     return result.returncode, result.stdout.splitlines()
+
+
+class TestPlatformRecordsTheMappingCannotRead:
+    def test_check_and_lookup_name_them_as_sync_does(self, tmp_path: Path) -> None:
+        """A Nexudus card that is not hexadecimal, where the mapping converts
+        it, is listed by check (a warning) and explained by lookup."""
+        coworkers = [nexudus_coworker(n, AccessCardId=f"{n:02X}") for n in range(3)]
+        coworkers[1]["AccessCardId"] = "XYZ"
+        config = tmp_path / "bridge.conf"
+        fields = {"card_transform": "hex_to_decimal"}
+        with NexudusSim(coworkers) as sim:
+            source = nexudus_source(sim, max_retries="0")
+            config.write_text(bridge_config(source, source__fields=fields))
+
+            flags = ("--config", str(config))
+            checked = run_cli("check", "--strict", *flags, cwd=tmp_path)
+            looked = run_cli("lookup", "3000001", *flags, cwd=tmp_path)
+
+        assert checked.stdout.splitlines()[1:5] == [
+            "source nexudus: read 3 records",
+            "directory dc=example,dc=com (profile unix): 2 members, 5 groups, "
+            "0 cancelled members left out",
+            "skipped records: 1",
+            "  3000001: card 'XYZ' is not hexadecimal",
+        ]
+        assert checked.returncode == 1
+        assert looked.stderr == (
+            "ldapbridge: record 3000001 is skipped: card 'XYZ' is not hexadecimal\n"
+        )
 
 
 class TestCheckMemberData:
