@@ -509,7 +509,7 @@ class BridgeProtocol(LDAPConnection):
     def _handle_write(self, request: Any, ctrls: Any, message_id: int) -> None:
         name, response_tag = WRITE_RESPONSES[type(request)]
         op = Operation(name, message_id)
-        op.dn = _text(getattr(request, "object", None) or getattr(request, "entry", ""))
+        op.dn = _write_target(request)
         message = ""
         try:
             # An unknown critical control gets 12 on every operation, writes
@@ -523,6 +523,13 @@ class BridgeProtocol(LDAPConnection):
 
     def _handle_unknown(self, request: Any, ctrls: Any, message_id: int) -> None:
         self._drop(f"unsupported request {type(request).__name__}")
+
+
+def _write_target(request: Any) -> str:
+    """The DN a write names: ldaptor keeps a delete's DN as its string value."""
+    if isinstance(request, pureldap.LDAPDelRequest):
+        return _text(request.value)
+    return _text(getattr(request, "object", None) or getattr(request, "entry", ""))
 
 
 def _text(value: Any) -> str:

@@ -94,6 +94,24 @@ class TestTextLog:
         assert "4821" not in log
 
 
+class TestWriteLines:
+    def test_refused_delete_line_names_the_target_dn(
+        self, demo_server: RunningServer, tmp_path: Path
+    ) -> None:
+        """A refused delete's line carries the DN the client tried to delete."""
+        target = f"uid=alex.demo@example.com,ou=people,{BASE_DN}"
+        change = tmp_path / "delete.ldif"
+        change.write_text(f"dn: {target}\nchangetype: delete\n", encoding="utf-8")
+        done = ldap_tool(
+            "ldapmodify", demo_server, "-D", SERVICE_DN, "-w", SERVICE_PASSWORD,
+            "-f", str(change),
+        )  # fmt: skip
+        log = wait_for_log(demo_server, r"op=delete ")
+
+        assert done.returncode == 53
+        assert f"op=delete msgid=2 dn='{target}' scope=None" in log
+
+
 class TestJsonLog:
     def test_every_line_is_json_with_the_operation_fields(self, tmp_path: Path) -> None:
         """With format = json each line is one JSON object with named fields."""
