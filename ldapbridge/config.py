@@ -705,7 +705,7 @@ def _tls(s: _Section, config_dir: Path) -> TlsSettings:
     return TlsSettings(
         certificate=certificate,
         private_key=private_key,
-        generated_dir=config_dir / "certs",
+        generated_dir=s.path("self_signed_dir", config_dir) or config_dir / "certs",
         hostname=s.text("hostname", ""),
         start_tls=s.boolean("start_tls", True),
         min_version=s.choice("min_version", "1.2", TLS_VERSIONS),

@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -80,8 +80,17 @@ def _wait_for_port(process: subprocess.Popen[bytes], log_path: Path) -> tuple[st
 
 
 @contextmanager
-def running_server(config_text: str, workdir: Path) -> Iterator[RunningServer]:
-    """Start ``ldapbridge serve`` on ``config_text``; stop it with SIGTERM."""
+def running_server(
+    config_text: str,
+    workdir: Path,
+    prefix: Sequence[str] = (),
+    cwd: Path | None = None,
+) -> Iterator[RunningServer]:
+    """Start ``ldapbridge serve`` on ``config_text``; stop it with SIGTERM.
+
+    ``prefix`` goes before the command (to run it as another user), and ``cwd``
+    replaces ``workdir`` as its working folder.
+    """
     workdir.mkdir(parents=True, exist_ok=True)
     config_path = workdir / "bridge.conf"
     config_path.write_text(config_text, encoding="utf-8")
@@ -90,6 +99,7 @@ def running_server(config_text: str, workdir: Path) -> Iterator[RunningServer]:
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(
             [
+                *prefix,
                 sys.executable,
                 "-m",
                 "ldapbridge.service.cli",
@@ -99,7 +109,7 @@ def running_server(config_text: str, workdir: Path) -> Iterator[RunningServer]:
             ],
             stdout=log_file,
             stderr=subprocess.STDOUT,
-            cwd=workdir,
+            cwd=cwd or workdir,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
     try:

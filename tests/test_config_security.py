@@ -47,6 +47,7 @@ class TestValues:
                 "certificate": "tls/cert.pem",
                 "private_key": "/etc/ssl/key.pem",
                 "hostname": "print.example.org",
+                "self_signed_dir": "generated",
                 "start_tls": "no",
                 "min_version": "1.3",
             },
@@ -72,7 +73,7 @@ class TestValues:
         assert settings.tls == TlsSettings(
             certificate=tmp_path / "tls" / "cert.pem",
             private_key=Path("/etc/ssl/key.pem"),
-            generated_dir=tmp_path / "certs",
+            generated_dir=tmp_path / "generated",
             hostname="print.example.org",
             start_tls=False,
             min_version="1.3",

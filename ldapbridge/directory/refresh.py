@@ -245,7 +245,10 @@ class Refresher:
             self.store.save(ordered, self.source.origin)
             self._stamp = self.store.stamp()
         except StoreError as e:
-            log.error("cannot keep the snapshot on disk: {error}", error=str(e))
+            log.error(
+                "cannot keep the snapshot on disk ([snapshot] path): {error}",
+                error=str(e),
+            )
         self.last_good = snapshot
         self._remember(records)
         self._source_skipped = skipped

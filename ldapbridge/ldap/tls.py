@@ -97,7 +97,8 @@ def _self_signed(settings: TlsSettings, bind_address: str) -> tuple[Path, Path]:
     except OSError as e:
         raise ConfigError(
             f"[tls] certificate: none configured, and a self-signed one cannot "
-            f"be written to {settings.generated_dir} ({e.strerror})"
+            f"be written to {settings.generated_dir} ({e.strerror}); set [tls] "
+            f"self_signed_dir to a folder the bridge may write"
         ) from None
     if made:
         log.info(

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import configparser
+import os
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
-from tests.support import ROOT
+from tests.support import DEMO_CSV, ROOT, demo_config, running_server
 
 UNIT = ROOT / "contrib" / "ldapbridge.service"
 INSTALLED_COMMAND = "/opt/ldapbridge/bin/ldapbridge"
@@ -18,6 +21,29 @@ INSTALLED_COMMAND = "/opt/ldapbridge/bin/ldapbridge"
 needs_systemd_analyze = pytest.mark.skipif(
     shutil.which("systemd-analyze") is None, reason="systemd-analyze not installed"
 )
+
+
+needs_root_and_setpriv = pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("setpriv") is None,
+    reason="running as another user needs root and setpriv",
+)
+STATE_DIR = "/var/lib/ldapbridge"
+NOBODY = "65534"
+
+
+def readme_service_config() -> dict[str, dict[str, str]]:
+    """The config sections README's "Running as a service" has the admin add."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("\n    [snapshot]\n", readme.index("### Running as a service"))
+    lines = []
+    for line in readme[start + 1 :].splitlines():
+        if line and not line.startswith("    "):
+            break
+        lines.append(line)
+
+    parser = configparser.ConfigParser()
+    parser.read_string("\n".join(lines))
+    return {name: dict(parser[name]) for name in parser.sections()}
 
 
 def settings(text: str) -> list[tuple[str, str]]:
@@ -90,3 +116,39 @@ class TestUnitWithSystemd:
         found = re.search(r"Overall exposure level for \S+: ([\d.]+)", result.stdout)
         assert found is not None, result.stdout + result.stderr
         assert float(found.group(1)) <= 2.0
+
+
+@needs_root_and_setpriv
+class TestInstalledAsReadmeSays:
+    def test_unprivileged_user_starts_with_config_dir_read_only(self) -> None:
+        """As user nobody, with a root-owned config folder, the README's config
+        starts the server and keeps snapshot and certificate in the state folder."""
+        root = Path(tempfile.mkdtemp(prefix="ldapbridge-unit-"))
+        root.chmod(0o755)
+        etc, state = root / "etc", root / "state"
+        etc.mkdir(mode=0o755)
+        state.mkdir(mode=0o700)
+        os.chown(state, int(NOBODY), int(NOBODY))
+        shutil.copy(DEMO_CSV, etc / "members.csv")
+        (etc / "members.csv").chmod(0o644)
+        sections = {
+            name: {k: v.replace(STATE_DIR, str(state)) for k, v in values.items()}
+            for name, values in readme_service_config().items()
+        }
+        config = demo_config(etc / "members.csv", **sections)
+
+        as_nobody = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}"]
+        with running_server(
+            config, etc, prefix=[*as_nobody, "--clear-groups"], cwd=state
+        ) as server:
+            log = server.log()
+        kept = sorted(p.relative_to(state).as_posix() for p in state.rglob("*"))
+        shutil.rmtree(root)
+
+        assert "cannot" not in log
+        assert kept == [
+            "certs",
+            "certs/ldapbridge-cert.pem",
+            "certs/ldapbridge-key.pem",
+            "ldapbridge-snapshot.json",
+        ]
