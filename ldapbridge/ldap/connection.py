@@ -15,6 +15,7 @@ from typing import Any
 import attrs
 from ldaptor.protocols import pureber, pureldap
 from ldaptor.protocols.ldap.ldapserver import BaseLDAPServer
+from OpenSSL import SSL
 from twisted.internet import defer, protocol
 from twisted.internet.interfaces import ISSLTransport
 from twisted.logger import Logger
@@ -118,6 +119,15 @@ class LDAPConnection(TimeoutMixin, BaseLDAPServer):
         self.setTimeout(self.limits.idle_timeout_s or None)
 
     def connectionLost(self, reason: Failure = protocol.connectionDone) -> None:
+        if reason.check(SSL.Error):
+            # A client that does not trust the certificate closes the
+            # handshake; without this line the log would show nothing at all.
+            log.warn(
+                "session={session} peer={peer} TLS failed: {error}",
+                session=self.session,
+                peer=self.peer,
+                error=tls_failure(reason.value),
+            )
         if self.counted:
             self.connection_factory.connections -= 1
             self.counted = False
@@ -237,3 +247,12 @@ class LDAPConnection(TimeoutMixin, BaseLDAPServer):
 
     def _completed(self, result: Any, message_id: int) -> None:
         self.outstanding.pop(message_id, None)
+
+
+def tls_failure(error: BaseException | None) -> str:
+    """The reasons OpenSSL gives for a failed TLS session, e.g. 'unknown ca'."""
+    details = error.args[0] if error is not None and error.args else ()
+    if not isinstance(details, list):
+        return str(details) or type(error).__name__
+    reasons = [str(item[-1]) for item in details if isinstance(item, tuple) and item]
+    return "; ".join(reasons) or type(error).__name__

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import os
+import re
 import socket
 import ssl
 import subprocess
@@ -21,6 +22,7 @@ from cryptography.x509.oid import NameOID
 from ldapbridge.ldap import certs
 from tests.ldap import wire
 from tests.ldap.wire import START_TLS, Response
+from tests.service.helpers import wait_for_log
 from tests.support import (
     BASE_DN,
     SERVICE_DN,
@@ -92,6 +94,27 @@ class TestLdaps:
         done = ldapsearch(url, None, *service_search_args())
         assert done.returncode == 255
         assert "Can't contact LDAP server" in done.stderr
+
+    def test_client_refusing_the_certificate_is_logged(
+        self, server: RunningServer
+    ) -> None:
+        """A client that does not trust the certificate leaves a warning naming
+        its peer and the alert it sent, so the admin sees why it failed."""
+        context = ssl.create_default_context()
+        raw = socket.create_connection(("127.0.0.1", wire.ldaps_port(server)))
+        port = raw.getsockname()[1]
+        with pytest.raises(ssl.SSLCertVerificationError):
+            context.wrap_socket(raw, server_hostname="127.0.0.1")
+        raw.close()
+
+        log = wait_for_log(server, rf"peer=127\.0\.0\.1:{port} TLS failed")
+
+        assert re.search(
+            rf"\[ldapbridge\.ldap#warn\] session=\d+ peer=127\.0\.0\.1:{port} "
+            r"TLS failed: tlsv1 alert unknown ca$",
+            log,
+            re.MULTILINE,
+        )
 
     def test_ldap3_over_ldaps_reads_alex(self, server: RunningServer) -> None:
         """ldap3 with use_ssl and certificate validation binds and searches."""
