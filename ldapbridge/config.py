@@ -205,6 +205,8 @@ class _Section:
         self._used: set[str] = set()
 
     def has(self, key: str) -> bool:
+        # Asking about a key makes it a known one, named when a typo is reported.
+        self._used.add(key)
         return key in self._values
 
     def text(self, key: str, default: str) -> str:
@@ -318,7 +320,11 @@ class _Section:
     def check_unknown(self) -> None:
         unknown = sorted(set(self._values) - self._used)
         if unknown:
-            raise ConfigError(f"[{self.name}]: unknown key(s) {', '.join(unknown)}")
+            known = ", ".join(sorted(self._used)) or "none"
+            raise ConfigError(
+                f"[{self.name}]: unknown key(s) {', '.join(unknown)}; "
+                f"expected one of {known}"
+            )
 
 
 # Variable names as shells and systemd write them.  Anything else given as a

@@ -256,7 +256,8 @@ class TestErrors:
             (
                 "server",
                 "colour = blue\nport = 1",
-                "[server]: unknown key(s) colour, port",
+                "[server]: unknown key(s) colour, port; "
+                "expected one of bind_address, ldap_port, ldaps_port",
             ),
         ],
     )
@@ -427,7 +428,10 @@ class TestErrors:
     def test_unknown_service_key_does_not_reveal_the_password(self, tmp_path):
         """An error in a service section never quotes its secret."""
         message = error_of(tmp_path, MINIMAL + "passwd = hunter2-typo\n")
-        assert message == "[service.papercut]: unknown key(s) passwd"
+        assert message == (
+            "[service.papercut]: unknown key(s) passwd; "
+            "expected one of password, password_env, password_file"
+        )
         assert "hunter2" not in message
 
     def test_missing_config_file(self, tmp_path):

@@ -134,7 +134,12 @@ class TestErrors:
                 "[server] ldaps_port: expected a port other than [server] "
                 "ldap_port, found 1389",
             ),
-            ({"limits": {"max_sockets": "5"}}, "[limits]: unknown key(s) max_sockets"),
+            (
+                {"limits": {"max_sockets": "5"}},
+                "[limits]: unknown key(s) max_sockets; expected one of "
+                "idle_timeout_s, max_connections, max_message_bytes, "
+                "max_message_elements, max_outstanding_operations",
+            ),
         ],
     )
     def test_bad_value_names_section_key_expected_and_found(

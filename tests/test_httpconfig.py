@@ -127,7 +127,11 @@ class TestHttpConfigErrors:
             ),
             (
                 {"source": NEXUDUS, "source__members": {"colour": "blue"}},
-                "[source.members]: unknown key(s) colour",
+                "[source.members]: unknown key(s) colour; expected one of "
+                "changed_since_format, changed_since_param, cursor, cursor_header, "
+                "cursor_param, first_page, graphql, has_more, next, page_param, "
+                "page_size, paging, params, path, rate_per_minute, records, "
+                "size_param, total",
             ),
             (
                 {"source": NEXUDUS, "source__members": {"paging": "cursor"}},
