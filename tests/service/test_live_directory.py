@@ -14,10 +14,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 
 from tests.directory.kit import bridge_config, nexudus_source
 from tests.directory.platforms import NexudusSim, nexudus_coworker
 from tests.directory.simulators import serving
+from tests.service.helpers import metrics_url, scrape, value
 from tests.support import (
     DEMO_CSV,
     PEOPLE_DN,
@@ -238,3 +240,32 @@ def sync(config_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=60,
     )
+
+
+class TestMetricsOfPlatformTrouble:
+    def test_refused_credentials_and_a_shrink_show_in_metrics_and_health(
+        self, tmp_path: Path, sim: NexudusSim
+    ) -> None:
+        """Scraped over HTTP from a running server: a 401 from the platform moves
+        the source errors and failed refreshes, a shrink the refused refreshes."""
+        text = live_config(sim) + "[metrics]\nbind_address = 127.0.0.1\nport = 0\n"
+        with running_server(text, tmp_path) as server:
+            url = metrics_url(server)
+            sim.fail(COWORKERS, status=401, times=1000)
+            wait_for_log(server, "refresh refused: the source failed")
+            refused_credentials = scrape(url)
+            with sim.lock:
+                sim.faults.clear()
+            archive(sim, 25)
+            wait_for_log(server, "refresh refused: active members would drop")
+            shrunk = scrape(url)
+            health = requests.get(f"{url}/healthz", timeout=10)
+
+        errors = "ldapbridge_source_request_errors_total"
+        refreshes = "ldapbridge_refreshes_total"
+        assert value(refused_credentials, errors, status="401") >= 1
+        assert value(refused_credentials, refreshes, outcome="failure") >= 1
+        assert value(refused_credentials, refreshes, outcome="refused") == 0
+        assert value(shrunk, refreshes, outcome="refused") >= 1
+        assert value(shrunk, "ldapbridge_snapshot_members") == 50
+        assert (health.status_code, health.json()["members"]) == (200, 50)
