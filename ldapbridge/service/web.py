@@ -58,6 +58,12 @@ class HealthResource(resource.Resource):
         request.setHeader(b"cache-control", b"no-store")
         return json.dumps(body).encode("utf-8") + b"\n"
 
+    def render_HEAD(self, request: Any) -> bytes:
+        """The status and headers of GET; no body, so twisted logs no warning."""
+        body = self.render_GET(request)
+        request.setHeader(b"content-length", b"%d" % len(body))
+        return b""
+
 
 class QuietSite(server.Site):
     """A Site that writes no access log line per request.

@@ -52,6 +52,20 @@ class TestHealthOverHttp:
         assert body["max_snapshot_age_s"] == 3600
         assert 0 <= body["snapshot_age_s"] < 3600
 
+    def test_head_request_answers_the_status_without_a_log_line(
+        self, tmp_path: Path
+    ) -> None:
+        """A monitor probing with HEAD gets the status and leaves the log quiet."""
+        with running_server(metrics_config(), tmp_path) as server:
+            url = metrics_url(server)
+            probes = [requests.head(f"{url}/healthz", timeout=10) for _ in range(3)]
+            healthz(url)
+            log = server.log()
+
+        assert [p.status_code for p in probes] == [200, 200, 200]
+        assert probes[0].headers["content-type"] == "application/json"
+        assert "HEAD request" not in log
+
     def test_stale_directory_is_unhealthy_until_a_reload(self, tmp_path: Path) -> None:
         """Past max_snapshot_age_s the answer is 503; a reload makes it 200 again."""
         stale = metrics_config(metrics={"max_snapshot_age_s": "1"})
