@@ -137,10 +137,18 @@ class TestInstalledAsReadmeSays:
         }
         config = demo_config(etc / "members.csv", **sections)
 
-        as_nobody = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}"]
-        with running_server(
-            config, etc, prefix=[*as_nobody, "--clear-groups"], cwd=state
-        ) as server:
+        # Python itself may live under /root (pyenv), which nobody cannot
+        # read: keep the right to read and search everywhere, and no right
+        # to write, which is what this test is about.
+        as_nobody = [
+            "setpriv",
+            f"--reuid={NOBODY}",
+            f"--regid={NOBODY}",
+            "--clear-groups",
+            "--inh-caps=+dac_read_search",
+            "--ambient-caps=+dac_read_search",
+        ]
+        with running_server(config, etc, prefix=as_nobody, cwd=state) as server:
             log = server.log()
         kept = sorted(p.relative_to(state).as_posix() for p in state.rglob("*"))
         shutil.rmtree(root)
