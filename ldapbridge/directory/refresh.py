@@ -65,8 +65,11 @@ class Refresher:
         store: SnapshotStore,
         clock: Callable[[], float] = time.time,
         observer: RefreshObserver | None = None,
+        accept_command: str = "ldapbridge sync --accept-shrink --config <file>",
     ) -> None:
         self.source = source
+        # What the operator runs to accept a refused shrink, logged with it.
+        self.accept_command = accept_command
         self.observer: RefreshObserver = observer or Unobserved()
         self.directory = directory
         self.settings = settings
@@ -231,9 +234,7 @@ class Refresher:
             serving=describe(serving) if serving else "none yet",
         )
         if outcome == "refused":
-            log.error(
-                "to accept it, run: ldapbridge sync --accept-shrink --config <file>"
-            )
+            log.error("to accept it, run: {command}", command=self.accept_command)
         return RefreshResult(outcome, full, reason, serving, adopted)
 
     def _keep(

@@ -7,6 +7,7 @@ the CLI and the twistd plugin both start.
 from __future__ import annotations
 
 import contextlib
+import shlex
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -73,8 +74,16 @@ def make_refresher(
     settings: Settings, source: MemberSource, observer: RefreshObserver | None = None
 ) -> Refresher:
     store = SnapshotStore(settings.snapshot.path)
+    accept = (
+        f"ldapbridge sync --accept-shrink --config {shlex.quote(str(settings.path))}"
+    )
     return Refresher(
-        source, settings.directory, settings.snapshot, store, observer=observer
+        source,
+        settings.directory,
+        settings.snapshot,
+        store,
+        observer=observer,
+        accept_command=accept,
     )
 
 

@@ -117,6 +117,11 @@ class TestLiveDirectory:
                 "refresh refused: active members would drop from 50 to 25 (50.0% "
                 "fewer; [snapshot] max_shrink allows 10.0%)",
             )
+            wait_for_log(
+                server,
+                "to accept it, run: ldapbridge sync --accept-shrink --config "
+                f"{tmp_path / 'bridge.conf'}",
+            )
             assert len(people(server)) == 50
 
             accepted = sync(tmp_path / "bridge.conf", "--accept-shrink")
