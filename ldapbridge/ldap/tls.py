@@ -69,6 +69,7 @@ def load(settings: TlsSettings, bind_address: str) -> ServerTls:
         cert_path, key_path = _self_signed(settings, bind_address)
 
     chain = _read_certificates(cert_path)
+    _warn_if_exposed(key_path)
     key = _read_key(key_path)
     options = ssl.CertificateOptions(
         privateKey=crypto.PKey.from_cryptography_key(key),
@@ -127,6 +128,24 @@ def _read_certificates(path: Path) -> list[x509.Certificate]:
         raise ConfigError(
             f"[tls] certificate: expected PEM certificates, found {path} without any"
         ) from None
+
+
+def _warn_if_exposed(path: Path) -> None:
+    """Warn when others than the key's owner may read it: anyone who can
+    read it can pose as this server and collect the passwords PaperCut
+    sends.  A warning, not a refusal: the key may be shared on purpose,
+    with a group of the operator's choosing."""
+    try:
+        mode = path.stat().st_mode & 0o777
+    except OSError:
+        return  # _read_key names the problem
+    if mode & 0o077:
+        log.warn(
+            "TLS private key {path} may be read by others than its owner (mode "
+            "{mode}); chmod 600 it",
+            path=str(path),
+            mode=f"{mode:04o}",
+        )
 
 
 def _read_key(path: Path) -> Any:

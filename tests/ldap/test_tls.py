@@ -402,6 +402,30 @@ class TestConfiguredCertificate:
         ) in str(failed.value)
 
 
+class TestExposedKey:
+    def test_a_key_readable_by_others_is_warned_of(self, tmp_path: Path) -> None:
+        """A configured key of mode 0644 still serves, with a warning naming it."""
+        _, cert, key = make_ca_and_server_cert(tmp_path)
+        key.chmod(0o644)
+        config = demo_config(tls={"certificate": str(cert), "private_key": str(key)})
+        with running_server(config, tmp_path / "run") as running:
+            log = running.log()
+        assert (
+            f"TLS private key {key} may be read by others than its owner (mode "
+            "0644); chmod 600 it"
+        ) in log
+
+    def test_a_key_of_mode_0600_is_not_warned_of(self, tmp_path: Path) -> None:
+        """The same key at mode 0600 starts without the warning."""
+        _, cert, key = make_ca_and_server_cert(tmp_path)
+        key.chmod(0o600)
+        config = demo_config(tls={"certificate": str(cert), "private_key": str(key)})
+        with running_server(config, tmp_path / "run") as running:
+            log = running.log()
+        assert "may be read by others" not in log
+        assert "TLS certificate" in log
+
+
 class TestCleartextPasswords:
     def test_password_over_cleartext_from_outside_the_networks_is_refused(
         self, tmp_path: Path
