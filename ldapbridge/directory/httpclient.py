@@ -102,6 +102,10 @@ class HttpClient:
         self.clock = clock
         self.pause = pause if pause is not None else Pause()
         self.session = _new_session(settings)
+        # Given with each request: requests lets REQUESTS_CA_BUNDLE and
+        # CURL_CA_BUNDLE override a session's own CA file, so that a
+        # configured tls_ca_file would be ignored wherever they are set.
+        self.verify: str | bool = self.limits.tls_ca_file or True
         self.limiter = self.new_limiter(self.limits.rate_per_minute)
         self.tokens = TokenKeeper(settings.auth, self._post_token_form, clock)
 
@@ -166,10 +170,14 @@ class HttpClient:
                 data=request.form,
                 headers=headers,
                 timeout=(self.limits.connect_timeout_s, self.limits.read_timeout_s),
+                verify=self.verify,
                 stream=True,
             )
         except requests.RequestException as e:
             self.observer.source_error(failure_kind(e))
+            if untrusted_certificate(e):
+                # The same certificate comes back on every retry.
+                raise UnreachableError(f"{request.where}: {UNTRUSTED}") from None
             return _Attempt(None, self._describe(e))
 
         if response.status_code in self.limits.retry_statuses:
@@ -306,6 +314,7 @@ class HttpClient:
                 json=json_body,
                 timeout=(timeout_s, timeout_s),
                 allow_redirects=False,
+                verify=self.verify,
                 # Only the status counts: a slow body must not hold the bind.
                 stream=True,
             )
@@ -324,14 +333,32 @@ def _new_session(settings: HttpSourceSettings) -> requests.Session:
     session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
     session.headers["Accept"] = "application/json"
     session.headers["User-Agent"] = f"ldapbridge/{__version__}"
-    session.verify = settings.client.tls_ca_file or True
     return session
+
+
+UNTRUSTED = (
+    "the platform's TLS certificate is not trusted; [source] tls_ca_file names "
+    "the CA to trust if the platform's is private"
+)
+
+
+def untrusted_certificate(error: requests.RequestException) -> bool:
+    """Whether ``error`` is a certificate that failed verification.
+
+    requests keeps no error code of its own for it; OpenSSL's reason is in
+    the text of every Python and OpenSSL version supported.
+    """
+    return isinstance(error, requests.exceptions.SSLError) and (
+        "CERTIFICATE_VERIFY_FAILED" in str(error)
+    )
 
 
 def describe_failure(
     error: requests.RequestException, connect_s: float, read_s: float
 ) -> str:
     """Say what went wrong without the URL, which may carry parameters."""
+    if untrusted_certificate(error):
+        return UNTRUSTED
     if isinstance(error, requests.ConnectTimeout):
         return f"no connection within {connect_s:g} s"
     if isinstance(error, requests.Timeout):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
+import ssl
 import threading
 import time
 import urllib.parse
@@ -93,7 +94,15 @@ class Simulator:
     @property
     def url(self) -> str:
         host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        scheme = "https" if isinstance(self.server.socket, ssl.SSLSocket) else "http"
+        return f"{scheme}://{host}:{port}"
+
+    def use_tls(self, certificate: Path, private_key: Path) -> None:
+        """Answer over TLS with this certificate, as real platforms do."""
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(certificate, private_key)
+        # Same file descriptor: the serving thread's select keeps working.
+        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
 
     def close(self) -> None:
         """Stop listening and cut open keep-alive connections: the platform is gone."""

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from time import monotonic
 
+import certifi
 import pytest
 
 from ldapbridge.directory.httpclient import UnreachableError
@@ -23,6 +24,7 @@ from tests.directory.kit import (
 )
 from tests.directory.platforms import NexudusSim, nexudus_coworker
 from tests.directory.simulators import sample, serving
+from tests.testcerts import make_ca_and_server_cert
 
 COWORKERS = "/api/spaces/coworkers"
 
@@ -331,6 +333,40 @@ class TestNexudusFailures:
             "cannot obtain an access token: POST /api/token: gave up after 2 attempts; "
             "last: cannot connect (ConnectionError)"
         )
+
+
+class TestNexudusOverTls:
+    def test_a_platform_signed_by_the_configured_ca_is_read(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """With tls_ca_file naming the platform's CA, all members are read,
+        even where REQUESTS_CA_BUNDLE names another bundle."""
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", certifi.where())
+        ca, certificate, key = make_ca_and_server_cert(tmp_path)
+        with small_sim(3) as sim:
+            sim.use_tls(certificate, key)
+            settings = settings_for(tmp_path, sim, tls_ca_file=str(ca))
+            fetched = http_source(settings, FakeTime()).fetch_all()
+        assert sim.url.startswith("https://")
+        assert len(fetched.records) == 3
+
+    def test_an_untrusted_certificate_fails_at_once_and_says_so(
+        self, tmp_path: Path
+    ) -> None:
+        """Without the CA, the first request fails, is not retried, and the
+        message points at tls_ca_file."""
+        _, certificate, key = make_ca_and_server_cert(tmp_path)
+        time = FakeTime()
+        with small_sim(3) as sim:
+            sim.use_tls(certificate, key)
+            with pytest.raises(SourceError) as caught:
+                http_source(settings_for(tmp_path, sim), time).fetch_all()
+        assert str(caught.value) == (
+            "cannot obtain an access token: POST /api/token: the platform's TLS "
+            "certificate is not trusted; [source] tls_ca_file names the CA to "
+            "trust if the platform's is private"
+        )
+        assert time.sleeps == []
 
 
 class TestNexudusChanges:
