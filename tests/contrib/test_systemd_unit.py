@@ -8,7 +8,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -120,12 +119,12 @@ class TestUnitWithSystemd:
 
 @needs_root_and_setpriv
 class TestInstalledAsReadmeSays:
-    def test_unprivileged_user_starts_with_config_dir_read_only(self) -> None:
+    def test_unprivileged_user_starts_with_config_dir_read_only(
+        self, tmp_path: Path
+    ) -> None:
         """As user nobody, with a root-owned config folder, the README's config
         starts the server and keeps snapshot and certificate in the state folder."""
-        root = Path(tempfile.mkdtemp(prefix="ldapbridge-unit-"))
-        root.chmod(0o755)
-        etc, state = root / "etc", root / "state"
+        etc, state = tmp_path / "etc", tmp_path / "state"
         etc.mkdir(mode=0o755)
         state.mkdir(mode=0o700)
         os.chown(state, int(NOBODY), int(NOBODY))
@@ -151,7 +150,6 @@ class TestInstalledAsReadmeSays:
         with running_server(config, etc, prefix=as_nobody, cwd=state) as server:
             log = server.log()
         kept = sorted(p.relative_to(state).as_posix() for p in state.rglob("*"))
-        shutil.rmtree(root)
 
         assert "cannot" not in log
         assert kept == [
