@@ -134,8 +134,10 @@ def _add_papercut_commands(commands: Any) -> None:
     sync = commands.add_parser(
         "papercut-sync",
         help=f"PaperCut custom user sync program: - <command> ({where})",
+        description=papercut.SYNC_USAGE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sync.add_argument("words", nargs=argparse.REMAINDER)
+    sync.add_argument("words", nargs=argparse.REMAINDER, metavar="- COMMAND ...")
     sync.set_defaults(papercut=papercut.sync_main)
 
     auth = commands.add_parser(

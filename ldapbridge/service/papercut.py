@@ -213,6 +213,13 @@ COMMANDS: dict[str, Command] = {
     "is-user-in-group": _is_user_in_group,
 }
 
+SYNC_USAGE = f"""\
+usage: - COMMAND [ARGUMENT ...], as PaperCut runs it
+COMMAND: {", ".join(list(COMMANDS)[:4])},
+  {", ".join(list(COMMANDS)[4:])}
+  (get-user-details reads the username on standard input)
+config: ${CONFIG_ENV}, else {DEFAULT_CONFIG}"""
+
 
 def _argument(args: list[str], position: int, what: str) -> str:
     if len(args) <= position:
@@ -228,6 +235,9 @@ def sync(
 ) -> int:
     """Answer ``- <command> [arguments]``; return the exit status."""
     words = list(argv)
+    if words in (["--help"], ["-h"]):
+        _write(stdout, [SYNC_USAGE])
+        return 0
     if len(words) < 2 or words[0] != "-" or words[1] not in COMMANDS:
         _write(stderr, ["ldapbridge: usage: - " + "|".join(COMMANDS) + " [arguments]"])
         return 1

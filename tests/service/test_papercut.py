@@ -210,6 +210,17 @@ class TestSyncProgram:
             "group-member-names|group-members|is-user-in-group [arguments]\n",
         )
 
+    def test_help_lists_the_commands_and_the_config(
+        self, sync: list[str], demo: Path
+    ) -> None:
+        """--help exits 0 and names every command and where the config is read."""
+        status, out, err = run(sync, "--help", config=demo)
+
+        assert (status, err) == (0, "")
+        assert "COMMAND: is-valid, all-users, all-groups, get-user-details," in out
+        assert "  group-member-names, group-members, is-user-in-group" in out
+        assert "$LDAPBRIDGE_CONFIG, else /etc/ldapbridge/bridge.conf" in out
+
 
 class TestSyncProgramSafety:
     def test_config_defaults_to_etc_ldapbridge(self, sync: list[str]) -> None:
