@@ -48,15 +48,46 @@ def authenticate(
     Raises LDAPError for a bad version or SASL, InvalidDN for a malformed DN,
     PasswordCheckUnavailable when a platform cannot be asked.
     """
+    bind_dn, password = _simple_credentials(request)
+    settled = _settled_without_a_check(bind_dn, password)
+    if settled is not None:
+        return settled
+
+    # A DN, or another name the profile accepts (user@domain, DOMAIN\\user);
+    # failures count against the entry meant, however it was named.
+    identity = tree.identity_by_name(bind_dn)
+    ndn, by_address = _throttle_key(identity, bind_dn)
+    if throttle is not None and throttle.locked_out(ndn, address, by_address):
+        # No password check: the answer and its delay are a failure's.
+        yield throttle.wait(throttle.lockout_delay_s())
+        return _refused("locked_out")
+
+    accepted, reason = yield _verify(identity, checker, password)
+    if not accepted:
+        if throttle is not None:
+            yield throttle.wait(throttle.failed(ndn, address))
+        return _refused(reason)
+
+    if throttle is not None:
+        throttle.succeeded(ndn)
+    return BindOutcome(results.SUCCESS, "", reason, identity)
+
+
+def _simple_credentials(request: Any) -> tuple[str, str]:
+    """The DN and password of a simple bind; LDAPError for a bad version or
+    SASL."""
     if request.version != 3:
         raise LDAPError(results.PROTOCOL_ERROR, "only LDAP version 3 is supported")
     if request.sasl:
         raise LDAPError(
             results.AUTH_METHOD_NOT_SUPPORTED, "only simple bind is supported"
         )
+    return _text(request.dn), _text(request.auth)
 
-    bind_dn = _text(request.dn)
-    password = _text(request.auth)
+
+def _settled_without_a_check(bind_dn: str, password: str) -> BindOutcome | None:
+    """The outcome of a bind missing a DN or a password; None for one with
+    both, which needs a password check."""
     if not bind_dn and not password:
         return BindOutcome(results.SUCCESS, "", "anonymous")
     if not password:
@@ -69,36 +100,31 @@ def authenticate(
         )
     if not bind_dn:
         return _refused("password_without_dn")
+    return None
 
-    # A DN, or another name the profile accepts (user@domain, DOMAIN\\user);
-    # failures count against the entry meant, however it was named.
-    identity = tree.identity_by_name(bind_dn)
+
+def _throttle_key(identity: Identity | None, bind_dn: str) -> tuple[str, bool]:
+    """The DN failures count against, and whether they count against the
+    client's address too."""
     ndn = identity.ndn if identity is not None else bind_dn.casefold()
     # Member logins all come from PaperCut's address: failed ones must not
     # lock out PaperCut's own service account, which is locked by DN only.
     by_address = identity is None or identity.service is None
-    if throttle is not None and throttle.locked_out(ndn, address, by_address):
-        # No password check: the answer and its delay are a failure's.
-        yield throttle.wait(throttle.lockout_delay_s())
-        return _refused("locked_out")
+    return ndn, by_address
 
-    if _compared_at_once(identity):
-        accepted, reason = _check(identity, checker, password)
-        if not accepted:
-            # A miss must cost what an unknown name's does, or the time
-            # taken would tell which service DNs exist.
-            yield threads.deferToThread(verify_secret, password, _DUMMY_HASH)
-    else:
-        accepted, reason = yield threads.deferToThread(
-            _check, identity, checker, password
-        )
+
+@defer.inlineCallbacks
+def _verify(identity: Identity | None, checker: PasswordChecker, password: str) -> Any:
+    """Check the password for ``identity``; fires with (accepted, reason)."""
+    if not _compared_at_once(identity):
+        return (yield threads.deferToThread(_check, identity, checker, password))
+
+    accepted, reason = _check(identity, checker, password)
     if not accepted:
-        if throttle is not None:
-            yield throttle.wait(throttle.failed(ndn, address))
-        return _refused(reason)
-    if throttle is not None:
-        throttle.succeeded(ndn)
-    return BindOutcome(results.SUCCESS, "", reason, identity)
+        # A miss must cost what an unknown name's does, or the time
+        # taken would tell which service DNs exist.
+        yield threads.deferToThread(verify_secret, password, _DUMMY_HASH)
+    return accepted, reason
 
 
 def _compared_at_once(identity: Identity | None) -> bool:
