@@ -39,7 +39,7 @@ from ldapbridge.ldap.tree import DirectoryTree, build_tree
 from ldapbridge.service.exposure import check_exposure
 from ldapbridge.service.logs import LogLevels
 from ldapbridge.service.metrics import Metrics
-from ldapbridge.service.reload import Reloader, ReloadService
+from ldapbridge.service.reload import Reloader, ReloadHook, ReloadService
 from ldapbridge.service.web import make_site
 
 log = Logger(namespace="ldapbridge.service")
@@ -316,42 +316,83 @@ def make_service(
     metrics = Metrics()
     pause = Pause()
     feed = make_feed(settings, pause, metrics)
-    snapshot, refresh_now = first_snapshot(feed.refresher)
-    check_exposure(settings, snapshot)
-    bridge = Bridge(settings, DirectoryHolder(make_tree(settings, snapshot)), metrics)
-    bridge.log_levels = log_levels
-    bridge.serve(settings, snapshot, bridge.holder.tree)
+    bridge, refresh_now = _first_bridge(settings, feed, metrics, log_levels)
 
     top = BridgeService(bridge)
     server_tls = make_tls(settings)
-    factory = BridgeFactory(
-        bridge.holder,
-        feed.checker,
-        ServerLimits.from_settings(settings.limits),
-        observer=metrics,
-        security=settings.security,
-        server_tls=server_tls,
-        clock=reactor,
-    )
-    endpoint = server_endpoint(
-        reactor, settings.server.bind_address, settings.server.ldap_port
-    )
-    ListenerService(
-        reactor, endpoint, factory, "LDAP", "[server] bind_address and ldap_port"
-    ).setServiceParent(top)
+    factory = _make_factory(settings, bridge, feed.checker, server_tls, reactor)
     current_tls = tls.CurrentTls(server_tls) if server_tls is not None else None
+    _add_ldap_listener(top, settings, reactor, factory)
     add_ldaps_listener(top, settings, reactor, factory, current_tls)
     _add_metrics_listener(top, bridge, reactor)
     refreshing = _add_refresh(top, bridge, feed, reactor, refresh_now)
 
     loader = FeedLoader(pause, metrics)
     top.reloader = Reloader(bridge, reactor, loader.load)
-    top.reloader.hooks.append(loader.commit_to(factory, refreshing))
-    top.reloader.hooks.append(limits_reload_hook(factory))
-    if current_tls is not None:
-        top.reloader.hooks.append(tls_reload_hook(factory, current_tls))
+    top.reloader.hooks.extend(_reload_hooks(loader, factory, refreshing, current_tls))
     ReloadService(top.reloader).setServiceParent(top)
     return top
+
+
+def _first_bridge(
+    settings: Settings,
+    feed: Feed,
+    metrics: Metrics,
+    log_levels: LogLevels | None,
+) -> tuple[Bridge, bool]:
+    """A bridge serving the first snapshot, and whether to refresh at once;
+    SourceError without a snapshot, ConfigError for exposed demo passwords."""
+    snapshot, refresh_now = first_snapshot(feed.refresher)
+    check_exposure(settings, snapshot)
+    bridge = Bridge(settings, DirectoryHolder(make_tree(settings, snapshot)), metrics)
+    bridge.log_levels = log_levels
+    bridge.serve(settings, snapshot, bridge.holder.tree)
+    return bridge, refresh_now
+
+
+def _make_factory(
+    settings: Settings,
+    bridge: Bridge,
+    checker: PasswordChecker,
+    server_tls: tls.ServerTls | None,
+    reactor: Any,
+) -> BridgeFactory:
+    """The LDAP server for the bridge's directory, shared by LDAP and LDAPS."""
+    return BridgeFactory(
+        bridge.holder,
+        checker,
+        ServerLimits.from_settings(settings.limits),
+        observer=bridge.metrics,
+        security=settings.security,
+        server_tls=server_tls,
+        clock=reactor,
+    )
+
+
+def _add_ldap_listener(
+    top: service.MultiService, settings: Settings, reactor: Any, factory: BridgeFactory
+) -> None:
+    """Plain LDAP (StartTLS when it is on) on ``[server] ldap_port``."""
+    endpoint = server_endpoint(
+        reactor, settings.server.bind_address, settings.server.ldap_port
+    )
+    ListenerService(
+        reactor, endpoint, factory, "LDAP", "[server] bind_address and ldap_port"
+    ).setServiceParent(top)
+
+
+def _reload_hooks(
+    loader: FeedLoader,
+    factory: BridgeFactory,
+    refreshing: RefreshService[Any],
+    current_tls: tls.CurrentTls | None,
+) -> list[ReloadHook]:
+    """What a reload applies, in this order: the new feed, [limits] and
+    [security], then the [tls] files when TLS is on."""
+    hooks = [loader.commit_to(factory, refreshing), limits_reload_hook(factory)]
+    if current_tls is not None:
+        hooks.append(tls_reload_hook(factory, current_tls))
+    return hooks
 
 
 def limits_reload_hook(
