@@ -31,7 +31,7 @@ from ldapbridge.mappingconfig import (
 )
 
 if TYPE_CHECKING:
-    from ldapbridge.config import _Section
+    from ldapbridge.configsection import _Section
 
     SectionFactory = Callable[[str], _Section]
 

@@ -28,7 +28,7 @@ from ldapbridge.fieldsyntax import (
 )
 
 if TYPE_CHECKING:
-    from ldapbridge.config import _Section
+    from ldapbridge.configsection import _Section
 
     SectionFactory = Callable[[str], _Section]
 
