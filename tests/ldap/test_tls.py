@@ -349,14 +349,19 @@ class TestConfiguredCertificate:
         ) in str(failed.value)
 
 
+def log_of_a_start_with_key_mode(tmp_path: Path, mode: int) -> tuple[Path, str]:
+    """Start with a configured key of ``mode``; its path and the server's log."""
+    _, cert, key = make_ca_and_server_cert(tmp_path)
+    key.chmod(mode)
+    config = demo_config(tls={"certificate": str(cert), "private_key": str(key)})
+    with running_server(config, tmp_path / "run") as running:
+        return key, running.log()
+
+
 class TestExposedKey:
     def test_a_key_readable_by_others_is_warned_of(self, tmp_path: Path) -> None:
         """A configured key of mode 0644 still serves, with a warning naming it."""
-        _, cert, key = make_ca_and_server_cert(tmp_path)
-        key.chmod(0o644)
-        config = demo_config(tls={"certificate": str(cert), "private_key": str(key)})
-        with running_server(config, tmp_path / "run") as running:
-            log = running.log()
+        key, log = log_of_a_start_with_key_mode(tmp_path, 0o644)
         assert (
             f"TLS private key {key} may be read by others than its owner (mode "
             "0644); chmod 600 it"
@@ -364,11 +369,7 @@ class TestExposedKey:
 
     def test_a_key_of_mode_0600_is_not_warned_of(self, tmp_path: Path) -> None:
         """The same key at mode 0600 starts without the warning."""
-        _, cert, key = make_ca_and_server_cert(tmp_path)
-        key.chmod(0o600)
-        config = demo_config(tls={"certificate": str(cert), "private_key": str(key)})
-        with running_server(config, tmp_path / "run") as running:
-            log = running.log()
+        _, log = log_of_a_start_with_key_mode(tmp_path, 0o600)
         assert "may be read by others" not in log
         assert "TLS certificate" in log
 
