@@ -49,19 +49,22 @@ def alex_card(server) -> list[str]:
     return entry.get("employeeNumber")
 
 
+def write_as_service(demo_server, tmp_path, change: str, *extra: str):
+    """ldapmodify bound as the service account, sending LDIF[change]."""
+    return ldapmodify(
+        demo_server,
+        tmp_path,
+        LDIF[change],
+        *("-D", SERVICE_DN, "-w", SERVICE_PASSWORD),
+        *extra,
+    )
+
+
 class TestLdapmodify:
     @pytest.mark.parametrize("change", ["add", "modify", "delete", "modrdn"])
     def test_every_change_is_unwilling_to_perform(self, demo_server, tmp_path, change):
         """ldapmodify add, modify, delete and modrdn each get 53 and the reason."""
-        done = ldapmodify(
-            demo_server,
-            tmp_path,
-            LDIF[change],
-            "-D",
-            SERVICE_DN,
-            "-w",
-            SERVICE_PASSWORD,
-        )
+        done = write_as_service(demo_server, tmp_path, change)
         assert done.returncode == 53
         assert f"additional info: {READ_ONLY}" in done.stderr
 
@@ -71,17 +74,7 @@ class TestLdapmodify:
     ):
         """A write carrying an unknown critical control gets 12, as any other
         operation does (RFC 4511 4.1.11)."""
-        done = ldapmodify(
-            demo_server,
-            tmp_path,
-            LDIF[change],
-            "-D",
-            SERVICE_DN,
-            "-w",
-            SERVICE_PASSWORD,
-            "-e",
-            "!1.2.3.4",
-        )
+        done = write_as_service(demo_server, tmp_path, change, "-e", "!1.2.3.4")
         assert done.returncode == 12
         assert "additional info: critical control 1.2.3.4 unsupported" in done.stderr
 
